@@ -1,0 +1,137 @@
+/**
+ * Prepares the static assets the browser app needs (run by `npm run assets`, and before
+ * `npm start`, `npm run build` and `npm run test:e2e`). Safe to run repeatedly: it only
+ * writes what is missing or outdated.
+ *
+ * 1. public/ort/: the onnxruntime-web runtime files. The app imports `onnxruntime-web/webgpu`,
+ *    whose JS loads `ort-wasm-simd-threaded.asyncify.mjs` + `.wasm` (the build with the native
+ *    WebGPU execution provider; the plain "wasm" EP of that entry runs from the same binary).
+ * 2. public/models/tiny-qwen3/: the embedded default model, written by scripts/tiny-model.ts
+ *    when that generator exists. A stamp file records a hash of the generator sources and
+ *    options so the checkpoint is rebuilt only when they change.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ortDist = join(root, 'node_modules', 'onnxruntime-web', 'dist');
+const ortOut = join(root, 'public', 'ort');
+
+/** The runtime pair loaded by the `onnxruntime-web/webgpu` entry in onnxruntime-web 1.30. */
+const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+const TINY_MODEL_DIR = join(root, 'public', 'models', 'tiny-qwen3');
+const TINY_MODEL_OPTS = { family: 'qwen3', seed: 1 } as const;
+const STAMP_FILE = '.stamp.json';
+
+function log(msg: string): void {
+  console.log(`[assets] ${msg}`);
+}
+
+/** Copy src to dst unless dst already has the same size and modification time. */
+function syncFile(src: string, dst: string): boolean {
+  const s = statSync(src);
+  if (existsSync(dst)) {
+    const d = statSync(dst);
+    if (d.size === s.size && Math.trunc(d.mtimeMs) === Math.trunc(s.mtimeMs)) return false;
+  }
+  copyFileSync(src, dst);
+  utimesSync(dst, s.atime, s.mtime);
+  return true;
+}
+
+function prepareOrt(): void {
+  if (!existsSync(ortDist)) throw new Error(`onnxruntime-web is not installed (${ortDist} missing): run npm ci first`);
+  mkdirSync(ortOut, { recursive: true });
+  let copied = 0;
+  for (const f of ORT_RUNTIME_FILES) {
+    const src = join(ortDist, f);
+    if (!existsSync(src)) throw new Error(`onnxruntime-web has no ${f}; the runtime file names changed, update ORT_RUNTIME_FILES`);
+    if (syncFile(src, join(ortOut, f))) copied++;
+  }
+  // Drop files left over from another onnxruntime-web version or build flavour.
+  for (const f of readdirSync(ortOut)) {
+    if (!ORT_RUNTIME_FILES.includes(f)) rmSync(join(ortOut, f), { force: true });
+  }
+  const version = JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version;
+  log(`public/ort: onnxruntime-web ${version}, ${copied ? `copied ${copied} file(s)` : 'up to date'}`);
+}
+
+/** The generator file plus every local module it imports (relative specifiers), transitively. */
+function sourceClosure(entry: string): string[] {
+  const seen = new Set<string>();
+  const stack = [entry];
+  const importRe = /(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+  while (stack.length) {
+    const file = stack.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(importRe)) {
+      const spec = m[1] ?? m[2];
+      const base = resolve(dirname(file), spec);
+      const candidates = [base, `${base}.ts`, `${base}.tsx`, join(base, 'index.ts')];
+      const hit = candidates.find((c) => existsSync(c) && statSync(c).isFile());
+      if (hit) stack.push(hit);
+    }
+  }
+  return [...seen].sort();
+}
+
+function generatorHash(files: string[]): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify(TINY_MODEL_OPTS));
+  for (const f of files) {
+    h.update(f.slice(root.length));
+    h.update('\0');
+    h.update(readFileSync(f));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+async function prepareTinyModel(): Promise<void> {
+  const generator = join(root, 'scripts', 'tiny-model.ts');
+  if (!existsSync(generator)) {
+    log('scripts/tiny-model.ts not found: skipping the embedded tiny model');
+    return;
+  }
+  const hash = generatorHash(sourceClosure(generator));
+  const stampPath = join(TINY_MODEL_DIR, STAMP_FILE);
+  if (existsSync(stampPath)) {
+    try {
+      const stamp = JSON.parse(readFileSync(stampPath, 'utf8')) as { hash?: string };
+      if (stamp.hash === hash) {
+        log('public/models/tiny-qwen3: up to date');
+        return;
+      }
+    } catch {
+      // unreadable stamp: rebuild
+    }
+  }
+  const mod = (await import(pathToFileURL(generator).href)) as {
+    writeTinyCheckpoint?: (dir: string, opts: typeof TINY_MODEL_OPTS) => unknown;
+  };
+  if (typeof mod.writeTinyCheckpoint !== 'function') {
+    log('scripts/tiny-model.ts does not export writeTinyCheckpoint(dir, opts): skipping the embedded tiny model');
+    return;
+  }
+  const t0 = Date.now();
+  rmSync(TINY_MODEL_DIR, { recursive: true, force: true });
+  mkdirSync(TINY_MODEL_DIR, { recursive: true });
+  await mod.writeTinyCheckpoint(TINY_MODEL_DIR, TINY_MODEL_OPTS);
+  writeFileSync(stampPath, JSON.stringify({ hash, opts: TINY_MODEL_OPTS, writtenAt: new Date().toISOString() }, null, 2) + '\n');
+  log(`public/models/tiny-qwen3: written in ${Date.now() - t0} ms`);
+}
+
+async function main(): Promise<void> {
+  prepareOrt();
+  await prepareTinyModel();
+}
+
+main().catch((err) => {
+  console.error(`[assets] failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});

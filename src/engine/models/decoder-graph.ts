@@ -1,0 +1,257 @@
+/**
+ * Builds the ONNX graph of a decoder-only transformer (qwen2, qwen3, llama, olmo2) from a
+ * ModelConfig. Weights, LoRA factors and the KV cache are graph inputs, so one set of device
+ * buffers serves every session (prefill, decode, teacher scoring, training).
+ *
+ * Layout inside the graph: hidden states are kept 2-D [N, D] with N = batch*seq so every
+ * linear layer is one Gemm against the weight in Hugging Face layout [out, in] (transB=1).
+ * Attention reshapes to [B, kvHeads, group, S, headDim] so grouped-query attention is a
+ * broadcast MatMul against K/V of shape [B, kvHeads, 1, T, headDim], without copying K/V.
+ */
+import { attr, Graph, type DType } from '../onnx/graph';
+import { LORA_TARGETS, projectionPath, type LoraTarget, type ModelConfig } from './types';
+import { expectedWeights } from './weight-layout';
+
+export type GraphMode = 'prefill' | 'decode';
+
+export interface DecoderGraphOptions {
+  /** prefill: no past KV inputs; decode: past KV inputs concatenated before attention. */
+  mode: GraphMode;
+  /** 'all' returns logits for every position, 'last' only for the final position. */
+  logits: 'all' | 'last' | 'none';
+  /** LoRA targets fed as inputs `<module>.lora_A` / `.lora_B` plus a scalar `lora_scale`. */
+  loraTargets: readonly LoraTarget[];
+  /** Emit present.* KV outputs. */
+  emitKv: boolean;
+  /** Also output the final normalized hidden states [B, S, D] as `hidden`. */
+  emitHidden?: boolean;
+  /** Storage type of the weight inputs; computation stays fp32 (weights are cast on use). */
+  weightDtype?: DType;
+}
+
+/** Additive mask value for disallowed attention; finite so fully masked rows stay NaN-free. */
+export const MASK_NEG = -1e9;
+
+export interface DecoderGraphSpec {
+  graph: Graph;
+  weightNames: string[];
+  loraInputs: { module: string; target: LoraTarget; a: string; b: string }[];
+}
+
+export function loraInputNames(module: string): { a: string; b: string } {
+  return { a: `${module}.lora_A`, b: `${module}.lora_B` };
+}
+
+export function pastKeyName(layer: number): string {
+  return `past.${layer}.key`;
+}
+export function pastValueName(layer: number): string {
+  return `past.${layer}.value`;
+}
+export function presentKeyName(layer: number): string {
+  return `present.${layer}.key`;
+}
+export function presentValueName(layer: number): string {
+  return `present.${layer}.value`;
+}
+
+/** Inverse RoPE frequencies, with llama3 scaling when the config asks for it. */
+export function ropeInvFreq(cfg: ModelConfig): Float32Array {
+  const half = cfg.headDim / 2;
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) {
+    let f = 1 / Math.pow(cfg.ropeTheta, (2 * i) / cfg.headDim);
+    const s = cfg.ropeScaling;
+    if (s) {
+      const lowWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
+      const highWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen > lowWavelen) {
+        f = f / s.factor;
+      } else if (wavelen >= highWavelen) {
+        const smooth = (s.originalMaxPositionEmbeddings / wavelen - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+        f = (1 - smooth) * (f / s.factor) + smooth * f;
+      }
+    }
+    out[i] = f;
+  }
+  return out;
+}
+
+export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): DecoderGraphSpec {
+  const g = new Graph(`${cfg.family}_${opts.mode}`);
+  const wdt = opts.weightDtype ?? 'float32';
+  const D = cfg.hiddenSize;
+  const H = cfg.numHeads;
+  const KV = cfg.numKvHeads;
+  const hd = cfg.headDim;
+  const group = H / KV;
+
+  // --- inputs -----------------------------------------------------------------------------
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  // Additive attention mask [B, S, T]: 0 where allowed, MASK_NEG where not.
+  const mask = g.input('attention_bias', 'float32', ['batch', 'seq', 'total']);
+
+  const layout = expectedWeights(cfg);
+  const weightNames = [...layout.keys()];
+  const weight = new Map<string, string>();
+  for (const [name, dims] of layout) {
+    g.input(name, wdt, dims);
+    weight.set(name, wdt === 'float32' ? name : g.op('Cast', [name], { to: attr.int(1) }));
+  }
+  const W = (name: string): string => {
+    const v = weight.get(name);
+    if (!v) throw new Error(`graph needs weight ${name}, absent from the layout of ${cfg.family}`);
+    return v;
+  };
+
+  const loraInputs: DecoderGraphSpec['loraInputs'] = [];
+  const loraScale = opts.loraTargets.length > 0 ? g.input('lora_scale', 'float32', []) : '';
+  const lora = new Map<string, { a: string; b: string }>();
+  for (let l = 0; l < cfg.numLayers; l++) {
+    for (const t of LORA_TARGETS) {
+      if (!opts.loraTargets.includes(t)) continue;
+      const module = projectionPath(l, t);
+      const names = loraInputNames(module);
+      g.input(names.a, 'float32', ['lora_rank', layout.get(`${module}.weight`)![1]]);
+      g.input(names.b, 'float32', [layout.get(`${module}.weight`)![0], 'lora_rank']);
+      lora.set(module, names);
+      loraInputs.push({ module, target: t, ...names });
+    }
+  }
+
+  // --- shapes -----------------------------------------------------------------------------
+  const ids2d = inputIds;
+  const bs = g.op('Shape', [ids2d]); // [B, S]
+  const flatIds = g.op('Reshape', [ids2d, g.i64([-1])]);
+  const shapeBSKVGhd = g.op('Concat', [bs, g.i64([KV, group, hd])], { axis: attr.int(0) });
+  const shapeBSKVhd = g.op('Concat', [bs, g.i64([KV, hd])], { axis: attr.int(0) });
+  const shapeBSD = g.op('Concat', [bs, g.i64([D])], { axis: attr.int(0) });
+
+  // --- embedding & rotary tables ----------------------------------------------------------
+  let x = g.op('Gather', [W('model.embed_tokens.weight'), flatIds], { axis: attr.int(0) }); // [N, D]
+
+  const invFreq = g.f32(ropeInvFreq(cfg), [1, hd / 2]);
+  const posF = g.op('Cast', [g.op('Reshape', [positionIds, g.i64([-1, 1])])], { to: attr.int(1) }); // [N,1]
+  const angles = g.op('Mul', [posF, invFreq]); // [N, hd/2]
+  const anglesFull = g.op('Concat', [angles, angles], { axis: attr.int(1) }); // [N, hd]
+  const cos = g.op('Unsqueeze', [g.op('Cos', [anglesFull]), g.i64([1])]); // [N,1,hd]
+  const sin = g.op('Unsqueeze', [g.op('Sin', [anglesFull]), g.i64([1])]);
+
+  const mask5 = g.op('Unsqueeze', [mask, g.i64([1, 2])]); // [B,1,1,S,T]
+  const qScale = g.scalar(1 / Math.sqrt(hd));
+
+  // --- helpers ----------------------------------------------------------------------------
+  const rmsNorm = (v: string, w: string): string => {
+    const sq = g.op('Mul', [v, v]);
+    const ms = g.op('ReduceMean', [sq], { axes: attr.ints([-1]), keepdims: attr.int(1) });
+    const denom = g.op('Sqrt', [g.op('Add', [ms, g.scalar(cfg.rmsNormEps)])]);
+    return g.op('Mul', [g.op('Div', [v, denom]), w]);
+  };
+
+  const linear = (v: string, module: string, hasBias: boolean): string => {
+    const inputs = [v, W(`${module}.weight`)];
+    if (hasBias) inputs.push(W(`${module}.bias`));
+    let y = g.op('Gemm', inputs, { transB: attr.int(1) });
+    const ab = lora.get(module);
+    if (ab) {
+      const down = g.op('Gemm', [v, ab.a], { transB: attr.int(1) }); // [N, r]
+      const scaled = g.op('Mul', [down, loraScale]);
+      const up = g.op('Gemm', [scaled, ab.b], { transB: attr.int(1) }); // [N, out]
+      y = g.op('Add', [y, up]);
+    }
+    return y;
+  };
+
+  const half = hd / 2;
+  const rope = (v: string): string => {
+    // v: [N, heads, hd]; rotate_half(v) = concat(-v[..., half:], v[..., :half])
+    const lo = g.op('Slice', [v, g.i64([0]), g.i64([half]), g.i64([2])]);
+    const hi = g.op('Slice', [v, g.i64([half]), g.i64([hd]), g.i64([2])]);
+    const rotated = g.op('Concat', [g.op('Neg', [hi]), lo], { axis: attr.int(2) });
+    return g.op('Add', [g.op('Mul', [v, cos]), g.op('Mul', [rotated, sin])]);
+  };
+
+  // --- layers -----------------------------------------------------------------------------
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    const attnIn = cfg.family === 'olmo2' ? x : rmsNorm(x, W(`${p}.input_layernorm.weight`));
+
+    let q = linear(attnIn, `${p}.self_attn.q_proj`, cfg.attentionBias); // [N, H*hd]
+    let k = linear(attnIn, `${p}.self_attn.k_proj`, cfg.attentionBias); // [N, KV*hd]
+    const v = linear(attnIn, `${p}.self_attn.v_proj`, cfg.attentionBias);
+    if (cfg.family === 'olmo2') {
+      q = rmsNorm(q, W(`${p}.self_attn.q_norm.weight`));
+      k = rmsNorm(k, W(`${p}.self_attn.k_norm.weight`));
+    }
+    let q3 = g.op('Reshape', [q, g.i64([-1, H, hd])]);
+    let k3 = g.op('Reshape', [k, g.i64([-1, KV, hd])]);
+    if (cfg.family === 'qwen3') {
+      q3 = rmsNorm(q3, W(`${p}.self_attn.q_norm.weight`));
+      k3 = rmsNorm(k3, W(`${p}.self_attn.k_norm.weight`));
+    }
+    q3 = rope(q3);
+    k3 = rope(k3);
+
+    // q -> [B, KV, G, S, hd] (pre-scaled); k, v -> [B, KV, S, hd]
+    const qScaled = g.op('Mul', [q3, qScale]);
+    const q5 = g.op('Transpose', [g.op('Reshape', [qScaled, shapeBSKVGhd])], { perm: attr.ints([0, 2, 3, 1, 4]) });
+    let k4 = g.op('Transpose', [g.op('Reshape', [k3, shapeBSKVhd])], { perm: attr.ints([0, 2, 1, 3]) });
+    let v4 = g.op('Transpose', [g.op('Reshape', [v, shapeBSKVhd])], { perm: attr.ints([0, 2, 1, 3]) });
+    if (opts.mode === 'decode') {
+      const pk = g.input(pastKeyName(l), 'float32', ['batch', KV, 'past', hd]);
+      const pv = g.input(pastValueName(l), 'float32', ['batch', KV, 'past', hd]);
+      k4 = g.op('Concat', [pk, k4], { axis: attr.int(2) });
+      v4 = g.op('Concat', [pv, v4], { axis: attr.int(2) });
+    }
+    if (opts.emitKv) {
+      g.op('Identity', [k4], {}, presentKeyName(l));
+      g.op('Identity', [v4], {}, presentValueName(l));
+      g.output(presentKeyName(l), 'float32', ['batch', KV, 'total', hd]);
+      g.output(presentValueName(l), 'float32', ['batch', KV, 'total', hd]);
+    }
+    const kT = g.op('Transpose', [g.op('Unsqueeze', [k4, g.i64([2])])], { perm: attr.ints([0, 1, 2, 4, 3]) }); // [B,KV,1,hd,T]
+    const scores = g.op('Add', [g.op('MatMul', [q5, kT]), mask5]); // [B,KV,G,S,T]
+    const probs = g.op('Softmax', [scores], { axis: attr.int(-1) });
+    const ctx = g.op('MatMul', [probs, g.op('Unsqueeze', [v4, g.i64([2])])]); // [B,KV,G,S,hd]
+    const ctx2 = g.op('Reshape', [g.op('Transpose', [ctx], { perm: attr.ints([0, 3, 1, 2, 4]) }), g.i64([-1, H * hd])]);
+    let attnOut = linear(ctx2, `${p}.self_attn.o_proj`, cfg.outputBias);
+
+    let h: string;
+    if (cfg.family === 'olmo2') {
+      attnOut = rmsNorm(attnOut, W(`${p}.post_attention_layernorm.weight`));
+      h = g.op('Add', [x, attnOut]);
+    } else {
+      h = g.op('Add', [x, attnOut]);
+    }
+    const mlpIn = cfg.family === 'olmo2' ? h : rmsNorm(h, W(`${p}.post_attention_layernorm.weight`));
+    const gate = linear(mlpIn, `${p}.mlp.gate_proj`, cfg.mlpBias);
+    const up = linear(mlpIn, `${p}.mlp.up_proj`, cfg.mlpBias);
+    const act = g.op('Mul', [g.op('Mul', [gate, g.op('Sigmoid', [gate])]), up]);
+    let mlpOut = linear(act, `${p}.mlp.down_proj`, cfg.mlpBias);
+    if (cfg.family === 'olmo2') mlpOut = rmsNorm(mlpOut, W(`${p}.post_feedforward_layernorm.weight`));
+    x = g.op('Add', [h, mlpOut]);
+  }
+
+  // --- head -------------------------------------------------------------------------------
+  const normed = rmsNorm(x, W('model.norm.weight')); // [N, D]
+  if (opts.emitHidden) {
+    g.op('Reshape', [normed, shapeBSD], {}, 'hidden');
+    g.output('hidden', 'float32', ['batch', 'seq', D]);
+  }
+  const head = cfg.tieWordEmbeddings ? W('model.embed_tokens.weight') : W('lm_head.weight');
+  if (opts.logits === 'all') {
+    const logits2 = g.op('Gemm', [normed, head], { transB: attr.int(1) }); // [N, V]
+    g.op('Reshape', [logits2, g.op('Concat', [bs, g.i64([cfg.vocabSize])], { axis: attr.int(0) })], {}, 'logits');
+    g.output('logits', 'float32', ['batch', 'seq', cfg.vocabSize]);
+  } else if (opts.logits === 'last') {
+    const h3 = g.op('Reshape', [normed, shapeBSD]);
+    const lastH = g.op('Reshape', [g.op('Slice', [h3, g.i64([-1]), g.i64([2 ** 53 - 1]), g.i64([1])]), g.i64([-1, D])]); // [B, D]
+    const logits2 = g.op('Gemm', [lastH, head], { transB: attr.int(1) });
+    g.op('Unsqueeze', [logits2, g.i64([1])], {}, 'logits');
+    g.output('logits', 'float32', ['batch', 1, cfg.vocabSize]);
+  }
+
+  return { graph: g, weightNames, loraInputs };
+}

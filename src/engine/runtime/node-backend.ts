@@ -1,0 +1,20 @@
+/**
+ * onnxruntime-node (CPU) backend, used by the CLI, the tests and the Node benchmarks.
+ */
+import * as ortNode from 'onnxruntime-node';
+import type { EngineBackend, OrtModule } from './ort-types';
+
+export function nodeCpuBackend(opts: { threads?: number } = {}): EngineBackend {
+  const ort = ortNode as unknown as OrtModule;
+  return {
+    ort,
+    name: 'node-cpu',
+    sessionOptions: {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+    },
+    uploadWeight: (_name, dims, data) => new ort.Tensor('float32', data, dims),
+    keepKvOnDevice: false,
+  };
+}

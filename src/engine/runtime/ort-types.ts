@@ -1,0 +1,28 @@
+/**
+ * The slice of the onnxruntime API the engine uses. onnxruntime-node and onnxruntime-web both
+ * implement it (they share onnxruntime-common), so the engine takes the module as a value and
+ * never imports a particular runtime.
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+
+export type OrtTensor = Tensor;
+export type OrtSession = InferenceSession;
+export type SessionOptions = InferenceSession.SessionOptions;
+
+export interface OrtModule {
+  InferenceSession: { create(model: Uint8Array, options?: SessionOptions): Promise<InferenceSession> };
+  Tensor: typeof Tensor;
+}
+
+export type BackendName = 'node-cpu' | 'webgpu' | 'wasm';
+
+export interface EngineBackend {
+  ort: OrtModule;
+  name: BackendName;
+  /** Options for every session, e.g. executionProviders. */
+  sessionOptions: SessionOptions;
+  /** Turn a host weight into an input tensor that stays valid for the runner's lifetime. */
+  uploadWeight(name: string, dims: number[], data: Float32Array): OrtTensor | Promise<OrtTensor>;
+  /** Keep KV outputs on the device (WebGPU) instead of copying them to the host. */
+  keepKvOnDevice: boolean;
+}

@@ -1,0 +1,91 @@
+/**
+ * Token sampling from one row of logits: greedy at temperature 0, otherwise temperature,
+ * top-k and top-p (nucleus) filtering, drawn with a seeded generator so runs reproduce.
+ */
+import type { Prng } from '../util/prng';
+
+export interface SamplingOptions {
+  /** 0 means greedy. */
+  temperature: number;
+  /** 1 disables nucleus filtering. */
+  topP: number;
+  /** 0 disables top-k filtering. */
+  topK: number;
+}
+
+export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topP: 1, topK: 0 };
+
+export function validateSampling(o: SamplingOptions): void {
+  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new Error(`temperature must be a finite number >= 0, got ${o.temperature}`);
+  if (!(o.topP > 0 && o.topP <= 1)) throw new Error(`top-p must be in (0, 1], got ${o.topP}`);
+  if (!(Number.isInteger(o.topK) && o.topK >= 0)) throw new Error(`top-k must be a whole number >= 0, got ${o.topK}`);
+}
+
+/** log-softmax value of one entry of a logit row (the model's own, untempered distribution). */
+export function logProbOf(row: Float32Array, token: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += Math.exp(row[i] - max);
+  return row[token] - max - Math.log(sum);
+}
+
+export function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+export function sampleToken(row: Float32Array, o: SamplingOptions, rng: Prng): number {
+  if (o.temperature === 0) return argmax(row);
+  const V = row.length;
+  // Candidate ids sorted by logit, cut to top-k first (cheap), then to the nucleus.
+  let ids: number[];
+  if (o.topK > 0 && o.topK < V) {
+    ids = topKIds(row, o.topK);
+  } else {
+    ids = Array.from({ length: V }, (_, i) => i);
+    ids.sort((a, b) => row[b] - row[a]);
+  }
+  const max = row[ids[0]];
+  const weights = ids.map((i) => Math.exp((row[i] - max) / o.temperature));
+  let total = weights.reduce((a, b) => a + b, 0);
+  if (o.topP < 1) {
+    let acc = 0;
+    let keep = 0;
+    while (keep < ids.length) {
+      acc += weights[keep];
+      keep++;
+      if (acc / total >= o.topP) break;
+    }
+    ids = ids.slice(0, keep);
+    weights.length = keep;
+    total = acc;
+  }
+  let u = rng.next() * total;
+  for (let j = 0; j < ids.length; j++) {
+    u -= weights[j];
+    if (u < 0) return ids[j];
+  }
+  return ids[ids.length - 1];
+}
+
+/** Indices of the k largest entries, largest first (ties: lower index first). */
+export function topKIds(row: Float32Array, k: number): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < row.length; i++) {
+    if (ids.length < k) {
+      ids.push(i);
+      if (ids.length === k) ids.sort((a, b) => row[b] - row[a] || a - b);
+    } else if (row[i] > row[ids[k - 1]]) {
+      let j = k - 1;
+      while (j > 0 && row[ids[j - 1]] < row[i]) {
+        ids[j] = ids[j - 1];
+        j--;
+      }
+      ids[j] = i;
+    }
+  }
+  if (ids.length < k) ids.sort((a, b) => row[b] - row[a] || a - b);
+  return ids;
+}
