@@ -1,2 +1,7 @@
 #!/usr/bin/env node
-console.log("hi", process.argv.slice(2))
+// Entry point of the pmd-lab command line: runs the TypeScript sources through tsx.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -35,7 +35,7 @@ function syncFile(src: string, dst: string): boolean {
   const s = statSync(src);
   if (existsSync(dst)) {
     const d = statSync(dst);
-    if (d.size === s.size && Math.trunc(d.mtimeMs) === Math.trunc(s.mtimeMs)) return false;
+    if (d.size === s.size && Math.abs(d.mtimeMs - s.mtimeMs) < 2) return false;
   }
   copyFileSync(src, dst);
   utimesSync(dst, s.atime, s.mtime);

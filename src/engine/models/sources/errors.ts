@@ -41,7 +41,6 @@ export function checkFileName(source: string, name: string): void {
   if (name.startsWith('/')) bad('it must be relative to the model folder, not start with "/"');
   if (name.includes('\\')) bad('use "/" to separate folders, not "\\"');
   if (name.includes('..')) bad('".." is not allowed');
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f]/.test(name)) bad('it contains control characters');
   for (const seg of name.split('/')) {
     if (seg === '' || seg === '.') bad('it has an empty or "." path segment');

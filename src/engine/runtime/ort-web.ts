@@ -1,0 +1,248 @@
+/**
+ * onnxruntime-web setup for the browser (meant to run inside a Web Worker).
+ *
+ * We import `onnxruntime-web/webgpu`, the 1.30 build with the native WebGPU execution provider.
+ * Its JS loads `ort-wasm-simd-threaded.asyncify.mjs` and `.asyncify.wasm` at run time from
+ * `env.wasm.wasmPaths`; scripts/prepare-assets.ts copies both into public/ort/. The same binary
+ * also serves the plain "wasm" (CPU) execution provider, used as the fallback.
+ *
+ * No cross-origin isolation is configured, so the wasm side runs single-threaded (ORT picks
+ * numThreads = 1 itself when `crossOriginIsolated` is false). With WebGPU the heavy work is on
+ * the GPU anyway.
+ *
+ * GPU device: the WebGPU EP creates its own GPUDevice when the first WebGPU session is created
+ * and then publishes it as `ort.env.webgpu.device` (before that it is undefined in this
+ * build). initOrtWeb creates a tiny warm-up session so the device exists as soon as it
+ * returns; use getOrtDevice() to get it, and createGpuTensor() to wrap a GPUBuffer made on that
+ * device as an input tensor (`Tensor.fromGpuBuffer`).
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-web';
+import { attr, Graph } from '../onnx/graph';
+import { serializeGraph } from '../onnx/serialize';
+import type { EngineBackend, OrtModule } from './ort-types';
+
+export type OrtWeb = typeof import('onnxruntime-web');
+export type WebBackend = 'webgpu' | 'wasm';
+
+export interface OrtWebOptions {
+  /** Try WebGPU first (default true); false forces the wasm CPU backend. */
+  preferWebGpu?: boolean;
+  /** Folder (URL prefix) holding the ORT .mjs/.wasm runtime files; default `<base>/ort/`. */
+  wasmPaths?: string;
+}
+
+export interface OrtWebRuntime {
+  ort: OrtWeb;
+  backend: WebBackend;
+  /** Human-readable adapter description, e.g. "google / swiftshader (SwiftShader Device ...)". */
+  adapterInfo: string;
+  /** The adapter offers 'shader-f16' (SwiftShader does not). */
+  shaderF16: boolean;
+  /** Device (or adapter) limits; 0 on the wasm backend. */
+  maxBufferBytes: number;
+  maxStorageBindingBytes: number;
+  /** Why WebGPU was not used, when the backend is 'wasm'. */
+  fallbackReason?: string;
+}
+
+// GPUBufferUsage / GPUMapMode values (not every TypeScript DOM lib declares the constants).
+const USAGE_MAP_READ = 0x0001;
+const USAGE_COPY_SRC = 0x0004;
+const USAGE_COPY_DST = 0x0008;
+const USAGE_STORAGE = 0x0080;
+const MAP_MODE_READ = 0x0001;
+
+let loaded: OrtWeb | null = null;
+
+async function loadOrt(wasmPaths?: string): Promise<OrtWeb> {
+  if (!loaded) {
+    // The webgpu entry has the same API (and type definitions) as the package root.
+    loaded = (await import('onnxruntime-web/webgpu')) as unknown as OrtWeb;
+    loaded.env.logLevel = 'warning';
+  }
+  loaded.env.wasm.wasmPaths = resolveWasmPaths(wasmPaths);
+  return loaded;
+}
+
+/** Absolute URL prefix of the runtime files (ORT wants an absolute URL or a path prefix). */
+function resolveWasmPaths(wasmPaths?: string): string {
+  const base = (import.meta.env?.BASE_URL as string | undefined) ?? '/';
+  const prefix = wasmPaths ?? `${base.endsWith('/') ? base : `${base}/`}ort/`;
+  const here = typeof self !== 'undefined' && self.location ? self.location.href : undefined;
+  const abs = here ? new URL(prefix, here).href : prefix;
+  return abs.endsWith('/') ? abs : `${abs}/`;
+}
+
+/** ORT refuses to create two WebGPU sessions at once, so creations are queued. */
+let sessionQueue: Promise<unknown> = Promise.resolve();
+
+export function sessionOptionsFor(backend: WebBackend): InferenceSession.SessionOptions {
+  return {
+    executionProviders: backend === 'webgpu' ? [{ name: 'webgpu' }] : ['wasm'],
+    graphOptimizationLevel: 'all',
+  };
+}
+
+/**
+ * Create an InferenceSession on the given backend. Nodes the WebGPU EP cannot run are placed on
+ * the CPU EP by ORT itself. Creations are serialized.
+ */
+export async function createSession(
+  bytes: Uint8Array,
+  backend: WebBackend,
+  extra: InferenceSession.SessionOptions = {},
+): Promise<InferenceSession> {
+  const ort = await loadOrt(loaded ? (loaded.env.wasm.wasmPaths as string | undefined) : undefined);
+  const options = { ...sessionOptionsFor(backend), ...extra };
+  const run = sessionQueue.then(() => ort.InferenceSession.create(bytes, options));
+  sessionQueue = run.catch(() => undefined);
+  return run;
+}
+
+/** The GPUDevice ORT's WebGPU EP uses (available once a WebGPU session was created). */
+export async function getOrtDevice(ort: OrtWeb): Promise<GPUDevice> {
+  const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
+  if (!device) throw new Error('ORT has no WebGPU device yet: create a WebGPU session first (initOrtWeb does)');
+  return device;
+}
+
+type GpuDType = 'float32' | 'int32' | 'int64' | 'uint8' | 'float16';
+type GpuData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
+
+/**
+ * Upload host data into a new GPUBuffer on ORT's device and wrap it as an input tensor. The
+ * tensor owns the buffer: tensor.dispose() destroys it. Keep it alive across runs to avoid
+ * re-uploading (e.g. for weights).
+ */
+export function createGpuTensor(ort: OrtWeb, device: GPUDevice, dataType: GpuDType, data: GpuData, dims: readonly number[]): Tensor {
+  const size = Math.max(16, Math.ceil(data.byteLength / 16) * 16);
+  const buffer = device.createBuffer({ size, usage: USAGE_STORAGE | USAGE_COPY_SRC | USAGE_COPY_DST, mappedAtCreation: true });
+  new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  buffer.unmap();
+  const byteLength = data.byteLength;
+  return ort.Tensor.fromGpuBuffer(buffer, {
+    dataType,
+    dims,
+    download: async () => {
+      const bytes = await readGpuBuffer(device, buffer, byteLength);
+      return typedFromBytes(dataType, bytes) as never;
+    },
+    dispose: () => buffer.destroy(),
+  });
+}
+
+/** Copy the first byteLength bytes of a GPUBuffer (with COPY_SRC usage) back to the host. */
+export async function readGpuBuffer(device: GPUDevice, buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+  const size = Math.ceil(byteLength / 16) * 16;
+  const staging = device.createBuffer({ size, usage: USAGE_MAP_READ | USAGE_COPY_DST });
+  try {
+    const enc = device.createCommandEncoder();
+    enc.copyBufferToBuffer(buffer, 0, staging, 0, size);
+    device.queue.submit([enc.finish()]);
+    await staging.mapAsync(MAP_MODE_READ);
+    return staging.getMappedRange().slice(0, byteLength);
+  } finally {
+    staging.destroy();
+  }
+}
+
+function typedFromBytes(dataType: GpuDType, bytes: ArrayBuffer): GpuData {
+  switch (dataType) {
+    case 'float32':
+      return new Float32Array(bytes);
+    case 'int32':
+      return new Int32Array(bytes);
+    case 'int64':
+      return new BigInt64Array(bytes);
+    case 'uint8':
+      return new Uint8Array(bytes);
+    case 'float16':
+      return new Uint16Array(bytes);
+  }
+}
+
+function describeAdapter(adapter: GPUAdapter): string {
+  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+  if (!info) return 'unknown adapter';
+  const parts = [info.vendor, info.architecture].filter(Boolean).join(' / ');
+  const extra = [info.device, info.description].filter(Boolean).join(' ');
+  return [parts || 'unknown vendor', extra ? `(${extra})` : ''].filter(Boolean).join(' ');
+}
+
+/** A tiny graph run once on a new backend: proves the runtime loads and really computes. */
+async function warmUp(backend: WebBackend): Promise<void> {
+  const g = new Graph('warmup');
+  const a = g.input('a', 'float32', [2, 2]);
+  const b = g.input('b', 'float32', [2, 2]);
+  g.op('Gemm', [a, b], { transB: attr.int(1) }, 'y');
+  g.output('y', 'float32', [2, 2]);
+  const session = await createSession(serializeGraph(g), backend);
+  try {
+    const ort = loaded!;
+    const out = await session.run({
+      a: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [2, 2]),
+      b: new ort.Tensor('float32', Float32Array.from([1, 0, 0, 1]), [2, 2]),
+    });
+    const y = (await out.y.getData()) as Float32Array;
+    if (Array.from(y).join(',') !== '1,2,3,4') throw new Error(`warm-up computed [${Array.from(y)}], expected [1,2,3,4]`);
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Load onnxruntime-web and pick a backend: WebGPU when an adapter is available and a warm-up
+ * session works on it, otherwise wasm (CPU, single-threaded).
+ */
+export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntime> {
+  const ort = await loadOrt(opts.wasmPaths);
+  let fallbackReason: string | undefined;
+
+  if (opts.preferWebGpu === false) {
+    fallbackReason = 'WebGPU not requested';
+  } else if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) {
+    fallbackReason = 'navigator.gpu is not available';
+  } else {
+    try {
+      const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null');
+      const shaderF16 = adapter.features.has('shader-f16');
+      await warmUp('webgpu');
+      const device = await getOrtDevice(ort);
+      return {
+        ort,
+        backend: 'webgpu',
+        adapterInfo: describeAdapter(adapter),
+        shaderF16,
+        maxBufferBytes: Number(device.limits.maxBufferSize ?? adapter.limits.maxBufferSize),
+        maxStorageBindingBytes: Number(device.limits.maxStorageBufferBindingSize ?? adapter.limits.maxStorageBufferBindingSize),
+      };
+    } catch (err) {
+      fallbackReason = `WebGPU failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  await warmUp('wasm');
+  return { ort, backend: 'wasm', adapterInfo: 'wasm (CPU)', shaderF16: false, maxBufferBytes: 0, maxStorageBindingBytes: 0, fallbackReason };
+}
+
+/**
+ * An EngineBackend (see ort-types) over an initialized runtime: on WebGPU, weights live in GPU
+ * buffers shared by every session and KV stays on the device.
+ */
+export async function webEngineBackend(rt: OrtWebRuntime): Promise<EngineBackend> {
+  const { ort, backend } = rt;
+  const device = backend === 'webgpu' ? await getOrtDevice(ort) : null;
+  const module: OrtModule = {
+    InferenceSession: { create: (model, options) => createSession(model, backend, options ?? {}) },
+    Tensor: ort.Tensor as unknown as OrtModule['Tensor'],
+  };
+  return {
+    ort: module,
+    name: backend,
+    sessionOptions: sessionOptionsFor(backend),
+    uploadWeight: (_name, dims, data) =>
+      (device ? createGpuTensor(ort, device, 'float32', data, dims) : new ort.Tensor('float32', data, dims)) as never,
+    keepKvOnDevice: backend === 'webgpu',
+  };
+}

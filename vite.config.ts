@@ -1,0 +1,40 @@
+/**
+ * Vite config for the PMD Lab browser app.
+ *
+ * - onnxruntime-web is resolved with the `onnxruntime-web-use-extern-wasm` export condition, so
+ *   `onnxruntime-web/webgpu` maps to dist/ort.webgpu.min.mjs (no embedded copy of the wasm glue
+ *   and no 26 MB .wasm asset pulled into the bundle). The runtime files are served from
+ *   public/ort/ (written by `npm run assets`) and found through `env.wasm.wasmPaths`.
+ * - onnxruntime-web is excluded from dependency pre-bundling: it is already an ES module and
+ *   pre-bundling would only rewrite its import.meta.url based lookups.
+ * - No COOP/COEP headers: without cross-origin isolation ORT runs wasm single-threaded, which
+ *   is fine with WebGPU doing the heavy work and keeps cross-origin model downloads simple.
+ * - Test-only pages (e2e/pages/*.html) are served by the dev server but are not build inputs,
+ *   so they stay out of the production bundle.
+ */
+import { defineConfig, defaultClientConditions } from 'vite';
+import react from '@vitejs/plugin-react';
+
+export default defineConfig({
+  plugins: [react()],
+  resolve: {
+    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
+  },
+  worker: {
+    format: 'es',
+  },
+  optimizeDeps: {
+    exclude: ['onnxruntime-web'],
+  },
+  server: {
+    host: '127.0.0.1',
+    port: 5173,
+  },
+  preview: {
+    host: '127.0.0.1',
+  },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+  },
+});
