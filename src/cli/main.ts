@@ -94,7 +94,8 @@ async function cmdLogits(args: Args): Promise<void> {
 async function cmdGenerate(args: Args): Promise<void> {
   const idsText = args.required('ids');
   const out = args.required('out');
-  const maxNewTokens = args.integer('max-new-tokens', NaN);
+  if (!args.has('max-new-tokens')) throw new UsageError('--max-new-tokens is required');
+  const maxNewTokens = args.integer('max-new-tokens', 0);
   const temperature = args.number('temperature', 0);
   const topP = args.number('top-p', 1);
   const topK = args.integer('top-k', 0);
