@@ -39,8 +39,8 @@ export interface OpCaseResult {
   outputs: Record<string, HostTensor>;
   /** Session creation + first run, in ms. */
   ms: number;
-  /** ORT log lines that mention node placement or CPU fallback, when any were printed. */
-  notes: string[];
+  /** Nodes ORT placed on the CPU EP instead of the requested one, as "OpType (node name)". */
+  cpuNodes: string[];
 }
 
 export type SmokeRequest = { type: 'probe'; preferWebGpu?: boolean } | { type: 'ops'; preferWebGpu?: boolean };
@@ -332,31 +332,56 @@ function halfToFloat(h: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-/** Capture console lines printed while fn runs (ORT's wasm logger writes to the console). */
-async function withConsoleCapture<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+/**
+ * ORT's wasm glue binds console.log/console.error when it is first imported, so the console is
+ * wrapped once, before ORT loads: while a capture is active, ORT's own log lines (verbose
+ * session logs requested per case) are collected instead of flooding the page console.
+ */
+let captured: string[] | null = null;
+const ORT_LOG_RE = /\[[VIWEF]:onnxruntime/;
+for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  const original = console[m].bind(console);
+  console[m] = (...args: unknown[]) => {
+    const line = args.map(String).join(' ');
+    if (captured && ORT_LOG_RE.test(line)) {
+      captured.push(line);
+      return;
+    }
+    original(...args);
+  };
+}
+
+async function withOrtLogCapture<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
   const lines: string[] = [];
-  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
-  const saved = methods.map((m) => console[m]);
-  methods.forEach((m, i) => {
-    console[m] = (...args: unknown[]) => {
-      lines.push(args.map(String).join(' '));
-      saved[i].apply(console, args);
-    };
-  });
+  captured = lines;
   try {
     return { value: await fn(), lines };
   } finally {
-    methods.forEach((m, i) => {
-      console[m] = saved[i];
-    });
+    captured = null;
   }
 }
 
-const PLACEMENT_RE = /placed on|not assigned|CPUExecutionProvider|fallback|fall back/i;
+/** Nodes ORT placed on the CPU EP, from its "Node placements" verbose log ("Op (name)"). */
+function cpuPlacedNodes(lines: string[]): string[] {
+  const out: string[] = [];
+  let onCpu = false;
+  for (const line of lines) {
+    const text = line.replace(/^.*VerifyEachNodeIsAssignedToAnEp\]/, '');
+    if (text === line) continue;
+    const header = /(?:All nodes|Node\(s\)) placed on \[(\w+)\]/.exec(text);
+    if (header) {
+      onCpu = header[1] === 'CPUExecutionProvider';
+      continue;
+    }
+    const node = /^\s+(\w+) \(([^)]*)\)\s*$/.exec(text);
+    if (node && onCpu) out.push(`${node[1]} (${node[2]})`);
+  }
+  return out;
+}
 
 async function runCase(rt: OrtWebRuntime, c: OpCase): Promise<OpCaseResult> {
   const { ort, backend } = rt;
-  const result: OpCaseResult = { name: c.name, ops: c.ops, required: c.required ?? true, ok: false, inputs: {}, outputs: {}, ms: 0, notes: [] };
+  const result: OpCaseResult = { name: c.name, ops: c.ops, required: c.required ?? true, ok: false, inputs: {}, outputs: {}, ms: 0, cpuNodes: [] };
   for (const [name, t] of Object.entries(c.inputs)) {
     result.inputs[name] = t.dtype === 'float16' ? { dtype: 'float16', dims: t.dims, data: Array.from(t.data as Uint16Array, halfToFloat) } : toHost(t.dtype, t.dims, t.data);
   }
@@ -367,10 +392,10 @@ async function runCase(rt: OrtWebRuntime, c: OpCase): Promise<OpCaseResult> {
     c.build(g);
     const bytes = serializeGraph(g);
     const gpuIo = !!c.gpuIo && backend === 'webgpu';
-    const created = await withConsoleCapture(() =>
+    const created = await withOrtLogCapture(() =>
       createSession(bytes, backend, { logSeverityLevel: 0, ...(gpuIo ? { preferredOutputLocation: 'gpu-buffer' as const } : {}) }),
     );
-    result.notes.push(...created.lines.filter((l) => PLACEMENT_RE.test(l)));
+    if (backend === 'webgpu') result.cpuNodes = cpuPlacedNodes(created.lines);
     const session = created.value;
     try {
       const device = gpuIo ? await getOrtDevice(ort) : null;

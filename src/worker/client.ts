@@ -1,0 +1,55 @@
+/**
+ * UI-side handle on the engine worker: each request returns a promise for its final event, and
+ * intermediate events (progress, streamed tokens) go to the listener given with the request.
+ */
+import type { EngineEvent, EngineRequest } from './protocol';
+
+type Final = Extract<EngineEvent, { type: 'ready' | 'loaded' | 'logits' | 'generated' | 'stopped' }>;
+type Pending = { resolve: (e: Final) => void; reject: (e: Error) => void; onEvent?: (e: EngineEvent) => void };
+
+/** Omit that distributes over a union, so each request keeps its own fields. */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export class EngineClient {
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+
+  constructor(private readonly worker: Worker) {
+    worker.onmessage = (ev: MessageEvent<EngineEvent>) => this.dispatch(ev.data);
+    worker.onerror = (ev) => {
+      const err = new Error(`engine worker failed: ${ev.message || 'unknown error'}`);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+  }
+
+  static create(): EngineClient {
+    return new EngineClient(new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }));
+  }
+
+  request<T extends Final>(req: WithoutId<EngineRequest>, onEvent?: (e: EngineEvent) => void): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (e: Final) => void, reject, onEvent });
+      this.worker.postMessage({ ...req, id } as EngineRequest);
+    });
+  }
+
+  private dispatch(e: EngineEvent): void {
+    const p = this.pending.get(e.id);
+    if (!p) return;
+    if (e.type === 'error') {
+      this.pending.delete(e.id);
+      p.reject(new Error(e.message));
+    } else if (e.type === 'progress' || e.type === 'token') {
+      p.onEvent?.(e);
+    } else {
+      this.pending.delete(e.id);
+      p.resolve(e);
+    }
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+  }
+}

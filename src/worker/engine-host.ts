@@ -1,0 +1,189 @@
+/**
+ * The engine side of the worker protocol, independent of how messages travel: the worker entry
+ * wires it to postMessage, and tests drive it directly in Node with the onnxruntime-node backend.
+ */
+import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import { openModel } from '../engine/models/open-model';
+import { loadTokenizer } from '../engine/models/tokenizer';
+import { HubSource, UrlFolderSource, BrowserFilesSource, defaultFileCache } from '../engine/models/sources';
+import type { FileSource, ModelConfig } from '../engine/models/types';
+import { ModelRunner } from '../engine/runtime/model-runner';
+import { leftPadBatch } from '../engine/runtime/batch';
+import { generate } from '../engine/runtime/generate';
+import type { EngineBackend } from '../engine/runtime/ort-types';
+import type { BackendInfo, EngineEvent, EngineRequest, ModelSourceSpec, SamplingSpec } from './protocol';
+
+export interface HostPlatform {
+  /** Set up the runtime; called once on 'init'. */
+  init(preferWebGpu: boolean): Promise<{ backend: EngineBackend; info: BackendInfo }>;
+  /** Build a FileSource for a source spec (the default covers the browser sources). */
+  source?(spec: ModelSourceSpec, onProgress: (file: string, loaded: number, total: number | null, fromCache: boolean) => void): FileSource;
+}
+
+interface LoadedModel {
+  config: ModelConfig;
+  runner: ModelRunner;
+  tokenizer: PreTrainedTokenizer | null;
+  padId: number;
+}
+
+export function browserSource(spec: ModelSourceSpec, onProgress: (file: string, loaded: number, total: number | null, fromCache: boolean) => void): FileSource {
+  const progress = (e: { file: string; loaded: number; total: number | null; fromCache?: boolean }) => onProgress(e.file, e.loaded, e.total, e.fromCache ?? false);
+  switch (spec.kind) {
+    case 'embedded':
+      return new UrlFolderSource({ url: spec.url, label: spec.label, onProgress: progress });
+    case 'hub':
+      return new HubSource({
+        repo: spec.repo,
+        revision: spec.revision,
+        endpoint: spec.endpoint,
+        token: spec.token,
+        cache: defaultFileCache(),
+        onProgress: progress,
+      });
+    case 'files':
+      return new BrowserFilesSource(spec.files);
+  }
+}
+
+export class EngineHost {
+  private backend: EngineBackend | null = null;
+  private info: BackendInfo | null = null;
+  private model: LoadedModel | null = null;
+  private stopRequested = false;
+  /** Requests run one at a time, in order, so a load never races a generation. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly platform: HostPlatform, private readonly emit: (e: EngineEvent) => void) {}
+
+  handle(req: EngineRequest): Promise<void> {
+    if (req.type === 'stop') {
+      this.stopRequested = true;
+      this.emit({ type: 'stopped', id: req.id });
+      return Promise.resolve();
+    }
+    const job = this.queue.then(() => this.run(req)).catch((e: unknown) => {
+      this.emit({ type: 'error', id: req.id, message: e instanceof Error ? e.message : String(e) });
+    });
+    this.queue = job;
+    return job;
+  }
+
+  private async run(req: Exclude<EngineRequest, { type: 'stop' }>): Promise<void> {
+    switch (req.type) {
+      case 'init': {
+        if (!this.backend) {
+          const r = await this.platform.init(req.preferWebGpu);
+          this.backend = r.backend;
+          this.info = r.info;
+        }
+        this.emit({ type: 'ready', id: req.id, info: this.info! });
+        return;
+      }
+      case 'load':
+        return this.load(req.id, req.source);
+      case 'logits': {
+        const m = this.requireModel();
+        const b = leftPadBatch(req.ids.map((s) => this.checkIds(s, m.config)), m.padId);
+        const out = await m.runner.forward({ ...b, logits: 'all', wantKv: false });
+        const V = m.config.vocabSize;
+        const logits = req.ids.map((s, i) =>
+          s.map((_, p) => out.logits.slice((i * b.seq + b.pad[i] + p) * V, (i * b.seq + b.pad[i] + p + 1) * V)),
+        );
+        this.emit({ type: 'logits', id: req.id, vocabSize: V, logits });
+        return;
+      }
+      case 'generate':
+        return this.generate(req.id, req.prompts.map((s) => this.checkIds(s, this.requireModel().config)), req.sampling, false);
+      case 'chat': {
+        const m = this.requireModel();
+        if (!m.tokenizer) throw new Error('this model has no tokenizer.json, so it cannot chat');
+        const text = req.text.trim();
+        if (!text) throw new Error('the message is empty');
+        const prompt = m.tokenizer.chat_template
+          ? (m.tokenizer.apply_chat_template([{ role: 'user', content: text }], { add_generation_prompt: true, tokenize: false }) as string)
+          : text;
+        const ids = m.tokenizer.encode(prompt, { add_special_tokens: !m.tokenizer.chat_template });
+        return this.generate(req.id, [ids], req.sampling, true);
+      }
+    }
+  }
+
+  private requireModel(): LoadedModel {
+    if (!this.model) throw new Error('no model is loaded');
+    return this.model;
+  }
+
+  private checkIds(ids: number[], cfg: ModelConfig): number[] {
+    if (!Array.isArray(ids) || ids.length === 0) throw new Error('every sequence needs at least one token id');
+    for (const t of ids) {
+      if (!Number.isInteger(t) || t < 0 || t >= cfg.vocabSize) throw new Error(`token id ${t} is outside the vocabulary (size ${cfg.vocabSize})`);
+    }
+    return ids;
+  }
+
+  private async load(id: number, spec: ModelSourceSpec): Promise<void> {
+    if (!this.backend) throw new Error('the engine is not initialised yet');
+    const t0 = performance.now();
+    const src = (this.platform.source ?? browserSource)(spec, (file, loaded, total, fromCache) =>
+      this.emit({ type: 'progress', id, file, loaded, total, fromCache }),
+    );
+    const ckpt = await openModel(src, {
+      maxTensorBytes: this.info?.maxStorageBindingBytes || undefined,
+      onProgress: (done, total, file) => this.emit({ type: 'progress', id, file, loaded: done, total, fromCache: false }),
+    });
+    const tokenizer = ckpt.tokenizerJson ? loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, ckpt.config.vocabSize) : null;
+    // Only replace the current model once the new one loaded completely.
+    const runner = new ModelRunner(ckpt.config, this.backend);
+    await runner.loadWeights(ckpt.weights);
+    const old = this.model;
+    const eos = new Set(ckpt.config.eosTokenIds);
+    if (tokenizer?.eos_token_id !== undefined && tokenizer.eos_token_id !== null) eos.add(tokenizer.eos_token_id);
+    const config = { ...ckpt.config, eosTokenIds: [...eos] };
+    this.model = { config, runner, tokenizer, padId: config.padTokenId ?? config.eosTokenIds[0] ?? 0 };
+    if (old) await old.runner.release();
+    let params = 0;
+    for (const t of ckpt.weights.values()) params += t.data.length;
+    this.emit({
+      type: 'loaded',
+      id,
+      model: {
+        label: src.label,
+        family: config.family,
+        layers: config.numLayers,
+        hiddenSize: config.hiddenSize,
+        vocabSize: config.vocabSize,
+        params,
+        tied: config.tieWordEmbeddings,
+        hasTokenizer: tokenizer !== null,
+        hasChatTemplate: Boolean(tokenizer?.chat_template),
+        loadMs: performance.now() - t0,
+      },
+    });
+  }
+
+  private async generate(id: number, prompts: number[][], s: SamplingSpec, decodeText: boolean): Promise<void> {
+    const m = this.requireModel();
+    this.stopRequested = false;
+    const t0 = performance.now();
+    const produced: number[] = [];
+    const eos = new Set(m.config.eosTokenIds);
+    const res = await generate(m.runner, prompts, {
+      ...s,
+      eosTokenIds: m.config.eosTokenIds,
+      padTokenId: m.padId,
+      shouldStop: () => this.stopRequested,
+      onToken: ({ step, tokens }) => {
+        let text: string | undefined;
+        if (decodeText && m.tokenizer) {
+          const t = tokens[0];
+          if (t !== null && !eos.has(t)) produced.push(t);
+          text = m.tokenizer.decode(produced, { skip_special_tokens: true });
+        }
+        this.emit({ type: 'token', id, step, tokens, text });
+      },
+    });
+    const text = decodeText && m.tokenizer ? m.tokenizer.decode(res.tokens[0].filter((t) => !eos.has(t)), { skip_special_tokens: true }) : undefined;
+    this.emit({ type: 'generated', id, tokens: res.tokens, logprobs: res.logprobs, finish: res.finish, text, ms: performance.now() - t0 });
+  }
+}
