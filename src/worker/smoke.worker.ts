@@ -41,6 +41,8 @@ export interface OpCaseResult {
   ms: number;
   /** Nodes ORT placed on the CPU EP instead of the requested one, as "OpType (node name)". */
   cpuNodes: string[];
+  /** WebGPU programs that ran (e.g. "MatMulNaive", "Softmax"); empty on wasm. */
+  gpuPrograms: string[];
 }
 
 export type SmokeRequest = { type: 'probe'; preferWebGpu?: boolean } | { type: 'ops'; preferWebGpu?: boolean };
@@ -351,16 +353,6 @@ for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) {
   };
 }
 
-async function withOrtLogCapture<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
-  const lines: string[] = [];
-  captured = lines;
-  try {
-    return { value: await fn(), lines };
-  } finally {
-    captured = null;
-  }
-}
-
 /** Nodes ORT placed on the CPU EP, from its "Node placements" verbose log ("Op (name)"). */
 function cpuPlacedNodes(lines: string[]): string[] {
   const out: string[] = [];
@@ -379,24 +371,36 @@ function cpuPlacedNodes(lines: string[]): string[] {
   return out;
 }
 
+/** WebGPU programs (shaders) ORT ran, from its "Starting program" info log, deduplicated. */
+function gpuPrograms(lines: string[]): string[] {
+  const out = new Set<string>();
+  for (const line of lines) {
+    const m = /Starting program "([A-Za-z0-9_]+)/.exec(line);
+    if (m) out.add(m[1]);
+  }
+  return [...out];
+}
+
 async function runCase(rt: OrtWebRuntime, c: OpCase): Promise<OpCaseResult> {
   const { ort, backend } = rt;
-  const result: OpCaseResult = { name: c.name, ops: c.ops, required: c.required ?? true, ok: false, inputs: {}, outputs: {}, ms: 0, cpuNodes: [] };
+  const result: OpCaseResult = { name: c.name, ops: c.ops, required: c.required ?? true, ok: false, inputs: {}, outputs: {}, ms: 0, cpuNodes: [], gpuPrograms: [] };
   for (const [name, t] of Object.entries(c.inputs)) {
     result.inputs[name] = t.dtype === 'float16' ? { dtype: 'float16', dims: t.dims, data: Array.from(t.data as Uint16Array, halfToFloat) } : toHost(t.dtype, t.dims, t.data);
   }
   const t0 = performance.now();
   const owned: { dispose(): void }[] = [];
+  const logLines: string[] = [];
   try {
     const g = new Graph(c.name);
     c.build(g);
     const bytes = serializeGraph(g);
     const gpuIo = !!c.gpuIo && backend === 'webgpu';
-    const created = await withOrtLogCapture(() =>
-      createSession(bytes, backend, { logSeverityLevel: 0, ...(gpuIo ? { preferredOutputLocation: 'gpu-buffer' as const } : {}) }),
-    );
-    if (backend === 'webgpu') result.cpuNodes = cpuPlacedNodes(created.lines);
-    const session = created.value;
+    // Verbose session logs: node placements at creation, one line per GPU program at run time.
+    captured = logLines;
+    const session = await createSession(bytes, backend, {
+      logSeverityLevel: 0,
+      ...(gpuIo ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
+    });
     try {
       const device = gpuIo ? await getOrtDevice(ort) : null;
       const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
@@ -428,7 +432,12 @@ async function runCase(rt: OrtWebRuntime, c: OpCase): Promise<OpCaseResult> {
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
   } finally {
+    captured = null;
     for (const t of owned) t.dispose();
+  }
+  if (backend === 'webgpu') {
+    result.cpuNodes = cpuPlacedNodes(logLines);
+    result.gpuPrograms = gpuPrograms(logLines);
   }
   result.ms = Math.round(performance.now() - t0);
   return result;

@@ -25,7 +25,10 @@ export interface DecoderGraphOptions {
   emitKv: boolean;
   /** Also output the final normalized hidden states [B, S, D] as `hidden`. */
   emitHidden?: boolean;
-  /** Storage type of the weight inputs; computation stays fp32 (weights are cast on use). */
+  /**
+   * Storage type of the weight inputs. With float16, matrix products run in fp16 and
+   * norms, softmax and residuals stay in fp32.
+   */
   weightDtype?: DType;
 }
 
@@ -95,16 +98,25 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
 
   const layout = expectedWeights(cfg);
   const weightNames = [...layout.keys()];
-  const weight = new Map<string, string>();
-  for (const [name, dims] of layout) {
-    g.input(name, wdt, dims);
-    weight.set(name, wdt === 'float32' ? name : g.op('Cast', [name], { to: attr.int(1) }));
-  }
+  for (const [name, dims] of layout) g.input(name, wdt, dims);
+  const half16 = wdt === 'float16';
+  // fp32 views of weights (cast once per run for the small ones: norms; the embedding is cast
+  // after the Gather so only the looked-up rows are converted).
+  const castCache = new Map<string, string>();
   const W = (name: string): string => {
-    const v = weight.get(name);
-    if (!v) throw new Error(`graph needs weight ${name}, absent from the layout of ${cfg.family}`);
-    return v;
+    if (!layout.has(name)) throw new Error(`graph needs weight ${name}, absent from the layout of ${cfg.family}`);
+    if (!half16) return name;
+    let c = castCache.get(name);
+    if (!c) castCache.set(name, (c = g.op('Cast', [name], { to: attr.int(1) })));
+    return c;
   };
+  /** A weight as stored (fp16 or fp32), for Gemm/Gather that run in the storage type. */
+  const Wraw = (name: string): string => {
+    if (!layout.has(name)) throw new Error(`graph needs weight ${name}, absent from the layout of ${cfg.family}`);
+    return name;
+  };
+  const toStorage = (v: string): string => (half16 ? g.op('Cast', [v], { to: attr.int(10) }) : v);
+  const toF32 = (v: string): string => (half16 ? g.op('Cast', [v], { to: attr.int(1) }) : v);
 
   const loraInputs: DecoderGraphSpec['loraInputs'] = [];
   const loraScale = opts.loraTargets.length > 0 ? g.input('lora_scale', 'float32', []) : '';
@@ -130,7 +142,7 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
   const shapeBSD = g.op('Concat', [bs, g.i64([D])], { axis: attr.int(0) });
 
   // --- embedding & rotary tables ----------------------------------------------------------
-  let x = g.op('Gather', [W('model.embed_tokens.weight'), flatIds], { axis: attr.int(0) }); // [N, D]
+  let x = toF32(g.op('Gather', [Wraw('model.embed_tokens.weight'), flatIds], { axis: attr.int(0) })); // [N, D]
 
   const invFreq = g.f32(ropeInvFreq(cfg), [1, hd / 2]);
   const posF = g.op('Cast', [g.op('Reshape', [positionIds, g.i64([-1, 1])])], { to: attr.int(1) }); // [N,1]
@@ -151,9 +163,10 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
   };
 
   const linear = (v: string, module: string, hasBias: boolean): string => {
-    const inputs = [v, W(`${module}.weight`)];
-    if (hasBias) inputs.push(W(`${module}.bias`));
-    let y = g.op('Gemm', inputs, { transB: attr.int(1) });
+    // The matrix product runs in the storage type (fp16 on GPUs with shader-f16), the rest in fp32.
+    const inputs = [toStorage(v), Wraw(`${module}.weight`)];
+    if (hasBias) inputs.push(Wraw(`${module}.bias`));
+    let y = toF32(g.op('Gemm', inputs, { transB: attr.int(1) }));
     const ab = lora.get(module);
     if (ab) {
       const down = g.op('Gemm', [v, ab.a], { transB: attr.int(1) }); // [N, r]
@@ -240,15 +253,15 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
     g.op('Reshape', [normed, shapeBSD], {}, 'hidden');
     g.output('hidden', 'float32', ['batch', 'seq', D]);
   }
-  const head = cfg.tieWordEmbeddings ? W('model.embed_tokens.weight') : W('lm_head.weight');
+  const head = cfg.tieWordEmbeddings ? Wraw('model.embed_tokens.weight') : Wraw('lm_head.weight');
   if (opts.logits === 'all') {
-    const logits2 = g.op('Gemm', [normed, head], { transB: attr.int(1) }); // [N, V]
+    const logits2 = toF32(g.op('Gemm', [toStorage(normed), head], { transB: attr.int(1) })); // [N, V]
     g.op('Reshape', [logits2, g.op('Concat', [bs, g.i64([cfg.vocabSize])], { axis: attr.int(0) })], {}, 'logits');
     g.output('logits', 'float32', ['batch', 'seq', cfg.vocabSize]);
   } else if (opts.logits === 'last') {
     const h3 = g.op('Reshape', [normed, shapeBSD]);
     const lastH = g.op('Reshape', [g.op('Slice', [h3, g.i64([-1]), g.i64([2 ** 53 - 1]), g.i64([1])]), g.i64([-1, D])]); // [B, D]
-    const logits2 = g.op('Gemm', [lastH, head], { transB: attr.int(1) });
+    const logits2 = toF32(g.op('Gemm', [toStorage(lastH), head], { transB: attr.int(1) }));
     g.op('Unsqueeze', [logits2, g.i64([1])], {}, 'logits');
     g.output('logits', 'float32', ['batch', 1, cfg.vocabSize]);
   }

@@ -7,6 +7,7 @@ import { serializeGraph } from '../onnx/serialize';
 import { LORA_TARGETS, loraScale, projectionPath, type LoraAdapter, type LoraTarget, type ModelConfig, type WeightMap } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
 import type { EngineBackend, OrtSession, OrtTensor } from './ort-types';
+import { f32ArrayToF16 } from '../models/dtype';
 
 export interface KvCache {
   /** Cached positions (including left padding). */
@@ -48,7 +49,8 @@ export class ModelRunner {
       const t = w.get(name);
       if (!t) throw new Error(`weight ${name} is missing`);
       if (t.dims.join(',') !== dims.join(',')) throw new Error(`weight ${name} has shape [${t.dims}], expected [${dims}]`);
-      this.weights.set(name, await this.backend.uploadWeight(name, t.dims, t.data));
+      const data = this.backend.weightDtype === 'float16' ? f32ArrayToF16(t.data) : t.data;
+      this.weights.set(name, await this.backend.uploadWeight(name, t.dims, data));
     }
   }
 
@@ -82,7 +84,7 @@ export class ModelRunner {
     const key = `${mode}|${logits}|${targets.join(',')}|${emitKv}`;
     let s = this.sessions.get(key);
     if (!s) {
-      const spec = buildDecoderGraph(this.cfg, { mode, logits, loraTargets: targets, emitKv });
+      const spec = buildDecoderGraph(this.cfg, { mode, logits, loraTargets: targets, emitKv, weightDtype: this.backend.weightDtype ?? 'float32' });
       const bytes = serializeGraph(spec.graph);
       const opts = { ...this.backend.sessionOptions };
       if (this.backend.keepKvOnDevice && emitKv) {

@@ -4,7 +4,7 @@
 import * as ortNode from 'onnxruntime-node';
 import type { EngineBackend, OrtModule } from './ort-types';
 
-export function nodeCpuBackend(opts: { threads?: number } = {}): EngineBackend {
+export function nodeCpuBackend(opts: { threads?: number; weightDtype?: 'float32' | 'float16' } = {}): EngineBackend {
   const ort = ortNode as unknown as OrtModule;
   return {
     ort,
@@ -14,7 +14,8 @@ export function nodeCpuBackend(opts: { threads?: number } = {}): EngineBackend {
       graphOptimizationLevel: 'all',
       ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
     },
-    uploadWeight: (_name, dims, data) => new ort.Tensor('float32', data, dims),
+    uploadWeight: (_name, dims, data) => (data instanceof Uint16Array ? new ort.Tensor('float16', data, dims) : new ort.Tensor('float32', data, dims)),
+    weightDtype: opts.weightDtype ?? 'float32',
     keepKvOnDevice: false,
   };
 }

@@ -21,8 +21,13 @@ export interface EngineBackend {
   name: BackendName;
   /** Options for every session, e.g. executionProviders. */
   sessionOptions: SessionOptions;
-  /** Turn a host weight into an input tensor that stays valid for the runner's lifetime. */
-  uploadWeight(name: string, dims: number[], data: Float32Array): OrtTensor | Promise<OrtTensor>;
+  /**
+   * Turn a host weight into an input tensor that stays valid for the runner's lifetime.
+   * `data` is fp32, or fp16 bits (Uint16Array) when `weightDtype` is 'float16'.
+   */
+  uploadWeight(name: string, dims: number[], data: Float32Array | Uint16Array): OrtTensor | Promise<OrtTensor>;
+  /** Storage type of weights on this backend (default float32). */
+  weightDtype?: 'float32' | 'float16';
   /** Keep KV outputs on the device (WebGPU) instead of copying them to the host. */
   keepKvOnDevice: boolean;
 }
