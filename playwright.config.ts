@@ -9,18 +9,13 @@ import { defineConfig } from '@playwright/test';
 const PORT = 5179;
 const isCI = !!process.env.CI;
 
-export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Keep the browser quiet and offline-friendly (no update/sync/QUIC traffic, no first-run UI). */
+const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+/** WebGPU through SwiftShader's Vulkan implementation: works headless, without a GPU. */
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
 
 export default defineConfig({
   testDir: 'e2e',
@@ -37,14 +32,23 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${PORT}`,
     browserName: 'chromium',
     headless: true,
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: CHROMIUM_ARGS,
-    },
     trace: 'off',
     video: 'off',
     screenshot: 'off',
   },
+  projects: [
+    {
+      name: 'webgpu-swiftshader',
+      testIgnore: '**/no-webgpu.spec.ts',
+      use: { launchOptions: { executablePath: CHROMIUM, args: [...WEBGPU_ARGS, ...BASE_ARGS] } },
+    },
+    {
+      // Same browser without the WebGPU flags: no adapter, so the app must fall back to wasm.
+      name: 'no-webgpu',
+      testMatch: '**/no-webgpu.spec.ts',
+      use: { launchOptions: { executablePath: CHROMIUM, args: BASE_ARGS } },
+    },
+  ],
   webServer: {
     command: `npx vite --port ${PORT} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${PORT}/`,

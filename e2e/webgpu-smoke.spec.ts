@@ -27,6 +27,13 @@ import {
 } from './reference';
 
 const TOLERANCE = 1e-4;
+/**
+ * WGSL only promises cos/sin to an absolute error of 2^-11 on [-pi, pi] (and nothing beyond);
+ * SwiftShader measures about 1.9e-4 there and 3.5e-4 at |x| ~ 4096. Outputs computed with
+ * Cos/Sin are therefore held to 2^-11 instead of 1e-4.
+ */
+const TRIG_TOLERANCE = 2 ** -11;
+const TRIG_OUTPUTS: Record<string, string[]> = { rope_tables: ['cos', 'sin'] };
 const BIG_END = 2 ** 53 - 1;
 
 type Inputs = Record<string, Nd>;
@@ -36,6 +43,7 @@ const REFERENCE: Record<string, (x: Inputs) => Record<string, Nd>> = {
   matmul_softmax: (x) => ({ y: softmaxLast(matmul(x.x, x.w)) }),
   gemm_transB: (x) => ({ y_bias: gemmTransB(x.a, x.b, x.c), y: gemmTransB(x.a, x.b) }),
   matmul_5d_broadcast: (x) => ({ y: matmul(x.a, x.b) }),
+  matmul_gemm_tiled: (x) => ({ y: gemmTransB(x.a, x.b, x.c), scores: matmul(x.q, x.k) }),
   concat_slice: (x) => ({
     swapped: concat([slice(x.x, 4, 8, 2), slice(x.x, 0, 4, 2)], 2),
     last: slice(x.x, -1, BIG_END, 1),
@@ -87,6 +95,7 @@ const EXPECTED_PROGRAMS: Record<string, string[]> = {
   matmul_softmax: ['MatMul', 'Softmax'],
   gemm_transB: ['Gemm'],
   matmul_5d_broadcast: ['MatMul'],
+  matmul_gemm_tiled: ['Gemm', 'MatMul'],
   concat_slice: ['Slice', 'Concat'],
   sigmoid_silu: ['Sigmoid', 'Mul'],
   reduce_sqrt_div: ['ReduceMean', 'Sqrt', 'Div', 'Add', 'Mul'],
@@ -105,10 +114,14 @@ const CPU_OK = new Set(['Shape', 'Reshape', 'Cast', 'Slice', 'Concat', 'Unsqueez
 
 const toNd = (t: HostTensor): Nd => ({ dims: t.dims, data: t.data });
 
+/** Largest |output - reference| seen per case, for the report. */
+const maxDiffs = new Map<string, number>();
+
 function checkValues(c: OpCaseResult): string[] {
   const problems: string[] = [];
   const ref = REFERENCE[c.name];
   if (!ref) return [`no reference for case ${c.name}`];
+  let worst = 0;
   const inputs: Inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, toNd(v)]));
   const want = ref(inputs);
   for (const [name, w] of Object.entries(want)) {
@@ -121,9 +134,12 @@ function checkValues(c: OpCaseResult): string[] {
       problems.push(`${name}: dims [${got.dims}] != expected [${w.dims}]`);
       continue;
     }
+    const tol = TRIG_OUTPUTS[c.name]?.includes(name) ? TRIG_TOLERANCE : TOLERANCE;
     const d = maxAbsDiff(toNd(got), w);
-    if (!(d <= TOLERANCE)) problems.push(`${name}: max |diff| ${d.toExponential(2)} > ${TOLERANCE}`);
+    worst = Math.max(worst, d);
+    if (!(d <= tol)) problems.push(`${name}: max |diff| ${d.toExponential(2)} > ${tol.toExponential(2)}`);
   }
+  maxDiffs.set(c.name, worst);
   return problems;
 }
 
@@ -148,11 +164,13 @@ function report(res: Extract<SmokeResponse, { type: 'ops' }>, problemsByCase: Ma
   for (const c of res.cases) {
     const problems = problemsByCase.get(c.name) ?? [];
     const status = c.ok && problems.length === 0 ? 'ok  ' : c.required ? 'FAIL' : 'info';
-    let line = `${status} ${c.name.padEnd(20)} ${String(c.ms).padStart(5)} ms  ops=${c.ops.join(',')}`;
+    const diff = maxDiffs.get(c.name);
+    let line = `${status} ${c.name.padEnd(20)} ${String(c.ms).padStart(5)} ms  maxdiff=${diff === undefined ? '-' : diff.toExponential(1)}  ops=${c.ops.join(',')}`;
     if (c.gpuPrograms.length) line += `  gpu=${c.gpuPrograms.join(',')}`;
     if (c.cpuNodes.length) line += `  cpu=${c.cpuNodes.join(',')}`;
     if (c.error) line += `  error=${c.error}`;
-    if (problems.length) line += `  problems=${problems.join('; ')}`;
+    const extra = problems.filter((p) => !p.startsWith('did not run'));
+    if (extra.length) line += `  problems=${extra.join('; ')}`;
     lines.push(line);
   }
   lines.push(`suite total ${res.totalMs} ms`);
@@ -181,7 +199,7 @@ test('all decoder ops run on WebGPU and match a plain-JS computation', async ({ 
   const mustPass = (c: OpCaseResult) => c.required || (c.name === 'cast_f16' && res.info.shaderF16);
   const failures = res.cases.filter(mustPass).flatMap((c) => (problemsByCase.get(c.name) ?? []).map((p) => `${c.name}: ${p}`));
   expect(failures).toEqual([]);
-  expect(res.cases.filter(mustPass).length).toBeGreaterThanOrEqual(13);
+  expect(res.cases.filter(mustPass).length).toBeGreaterThanOrEqual(14);
 });
 
 test('the wasm fallback computes the same values', async ({ page }) => {

@@ -135,6 +135,23 @@ function cases(): OpCase[] {
       },
     },
     {
+      // Larger shapes take ORT's tiled / vectorized MatMul and Gemm programs instead of the naive ones.
+      name: 'matmul_gemm_tiled',
+      ops: ['Gemm', 'MatMul'],
+      inputs: { a: f32([33, 128], 30), b: f32([96, 128], 31), c: f32([96], 32), q: f32([1, 2, 2, 17, 64], 33), k: f32([1, 2, 1, 64, 40], 34) },
+      build(g) {
+        g.input('a', 'float32', ['n', 128]);
+        g.input('b', 'float32', [96, 128]);
+        g.input('c', 'float32', [96]);
+        g.input('q', 'float32', [1, 2, 2, 'seq', 64]);
+        g.input('k', 'float32', [1, 2, 1, 64, 'total']);
+        g.op('Gemm', ['a', 'b', 'c'], { transB: attr.int(1) }, 'y');
+        g.op('MatMul', ['q', 'k'], {}, 'scores');
+        g.output('y', 'float32', ['n', 96]);
+        g.output('scores', 'float32', [1, 2, 2, 'seq', 'total']);
+      },
+    },
+    {
       name: 'concat_slice',
       ops: ['Slice', 'Concat'],
       inputs: { x: f32([2, 3, 8], 8) },
@@ -195,7 +212,7 @@ function cases(): OpCase[] {
     {
       name: 'rope_tables',
       ops: ['Reshape', 'Cast', 'Mul', 'Concat', 'Cos', 'Sin', 'Unsqueeze'],
-      inputs: { pos: i64([1, 5], [0, 1, 2, 7, 31]), inv_freq: { dtype: 'float32', dims: [1, 4], data: Float32Array.from([1, 0.1, 0.01, 0.001]) } },
+      inputs: { pos: i64([1, 7], [0, 1, 2, 7, 31, 500, 2047]), inv_freq: { dtype: 'float32', dims: [1, 4], data: Float32Array.from([1, 0.1, 0.01, 0.001]) } },
       build(g) {
         g.input('pos', 'int64', ['batch', 'seq']);
         g.input('inv_freq', 'float32', [1, 4]);

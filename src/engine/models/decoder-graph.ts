@@ -59,9 +59,9 @@ export function presentValueName(layer: number): string {
 }
 
 /** Inverse RoPE frequencies, with llama3 scaling when the config asks for it. */
-export function ropeInvFreq(cfg: ModelConfig): Float32Array {
+export function ropeInvFreq(cfg: ModelConfig): Float64Array {
   const half = cfg.headDim / 2;
-  const out = new Float32Array(half);
+  const out = new Float64Array(half);
   for (let i = 0; i < half; i++) {
     let f = 1 / Math.pow(cfg.ropeTheta, (2 * i) / cfg.headDim);
     const s = cfg.ropeScaling;
@@ -81,6 +81,22 @@ export function ropeInvFreq(cfg: ModelConfig): Float32Array {
   return out;
 }
 
+/** cos and sin of position * inv_freq for every token, [count, headDim/2] each, in float64 then rounded. */
+export function ropeTables(invFreq: Float64Array, positions: BigInt64Array): { cos: Float32Array; sin: Float32Array } {
+  const half = invFreq.length;
+  const cos = new Float32Array(positions.length * half);
+  const sin = new Float32Array(positions.length * half);
+  for (let t = 0; t < positions.length; t++) {
+    const p = Number(positions[t]);
+    for (let i = 0; i < half; i++) {
+      const a = p * invFreq[i];
+      cos[t * half + i] = Math.cos(a);
+      sin[t * half + i] = Math.sin(a);
+    }
+  }
+  return { cos, sin };
+}
+
 export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): DecoderGraphSpec {
   const g = new Graph(`${cfg.family}_${opts.mode}`);
   const wdt = opts.weightDtype ?? 'float32';
@@ -92,7 +108,10 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
 
   // --- inputs -----------------------------------------------------------------------------
   const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
-  const positionIds = g.input('position_ids', 'int64', ['batch', 'seq']);
+  // RoPE tables for each token's position, computed on the host in float64 (WebGPU's cos/sin
+  // are only accurate to ~2e-4): cos/sin of position * inv_freq, [B, S, headDim/2].
+  const ropeCos = g.input('rope_cos', 'float32', ['batch', 'seq', hd / 2]);
+  const ropeSin = g.input('rope_sin', 'float32', ['batch', 'seq', hd / 2]);
   // Additive attention mask [B, S, T]: 0 where allowed, MASK_NEG where not.
   const mask = g.input('attention_bias', 'float32', ['batch', 'seq', 'total']);
 
@@ -144,12 +163,12 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
   // --- embedding & rotary tables ----------------------------------------------------------
   let x = toF32(g.op('Gather', [Wraw('model.embed_tokens.weight'), flatIds], { axis: attr.int(0) })); // [N, D]
 
-  const invFreq = g.f32(ropeInvFreq(cfg), [1, hd / 2]);
-  const posF = g.op('Cast', [g.op('Reshape', [positionIds, g.i64([-1, 1])])], { to: attr.int(1) }); // [N,1]
-  const angles = g.op('Mul', [posF, invFreq]); // [N, hd/2]
-  const anglesFull = g.op('Concat', [angles, angles], { axis: attr.int(1) }); // [N, hd]
-  const cos = g.op('Unsqueeze', [g.op('Cos', [anglesFull]), g.i64([1])]); // [N,1,hd]
-  const sin = g.op('Unsqueeze', [g.op('Sin', [anglesFull]), g.i64([1])]);
+  const ropeTable = (t: string): string => {
+    const flat = g.op('Reshape', [t, g.i64([-1, 1, hd / 2])]); // [N, 1, hd/2]
+    return g.op('Concat', [flat, flat], { axis: attr.int(2) }); // [N, 1, hd]
+  };
+  const cos = ropeTable(ropeCos);
+  const sin = ropeTable(ropeSin);
 
   const mask5 = g.op('Unsqueeze', [mask, g.i64([1, 2])]); // [B,1,1,S,T]
   const qScale = g.scalar(1 / Math.sqrt(hd));

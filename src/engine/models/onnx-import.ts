@@ -136,9 +136,22 @@ function isNormModule(m: string): boolean {
   return m === 'model.norm' || (m.startsWith('model.layers.') && NORM_SUFFIXES.some((s) => m.endsWith(`.${s}`)));
 }
 
-/** Module of a node: its name, else its first output's name. */
-function nodeModule(n: OnnxNode): string | null {
-  return moduleFromOnnxName(n.name) ?? (n.outputs[0] ? moduleFromOnnxName(n.outputs[0]) : null);
+/**
+ * Module of a node: from its name, else its first output's name, else the module scopes that
+ * torch's dynamo exporter records in the node's metadata (`pkg.torch.onnx.name_scopes`, a list
+ * such as `['', 'model', 'model.layers.0', 'model.layers.0.self_attn.q_proj', 'linear']`).
+ */
+export function moduleOfNode(n: OnnxNode): string | null {
+  const fromName = moduleFromOnnxName(n.name) ?? (n.outputs[0] ? moduleFromOnnxName(n.outputs[0]) : null);
+  if (fromName) return fromName;
+  const scopes = n.metadata['pkg.torch.onnx.name_scopes'];
+  if (!scopes) return null;
+  const list = [...scopes.matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2]);
+  for (let i = list.length - 1; i >= 0; i--) {
+    const m = moduleFromOnnxName(list[i]);
+    if (m) return m;
+  }
+  return null;
 }
 
 /** The HF parameter name an initializer name maps to, for 1-D tensors and the embedding. */
@@ -573,7 +586,7 @@ async function mapWeights(model: OnnxModel, cfg: ModelConfig, readExternal: Exte
 
   // Pass 1: linear layers, embeddings, norms.
   for (const n of g.nodes) {
-    const module = nodeModule(n);
+    const module = moduleOfNode(n);
     const op = n.opType;
     if (n.domain !== '' && n.domain !== 'com.microsoft') continue;
 
@@ -703,7 +716,8 @@ async function mapWeights(model: OnnxModel, cfg: ModelConfig, readExternal: Exte
       const inputs = weightInput >= 0 ? [n.inputs[weightInput]] : n.inputs;
       for (const inp of inputs) {
         if (!inp) continue;
-        const v = await g.constant(inp);
+        // A Mul in a norm's scope is only a candidate: failing to fold its operand is not an error.
+        const v = op === 'Mul' ? await g.constant(inp).catch(() => null) : await g.constant(inp);
         if (!v || !(v.data instanceof Float32Array)) continue;
         const count = v.data.length;
         if (count <= 1) continue; // scalars in a decomposed norm are eps/exponents, not the weight
@@ -723,11 +737,10 @@ async function mapWeights(model: OnnxModel, cfg: ModelConfig, readExternal: Exte
       await wrap(n, async () => {
         const b = await g.constant(other);
         if (!b) return;
+        // Something constant is added to the projection's output: never assume a zero bias now.
         biasAdded.add(lin.module);
-        if (elementCount(b.dims) !== lin.outFeatures) {
-          throw new ImportError(`bias "${other}" of ${lin.module} has shape [${b.dims.join(', ')}], expected [${lin.outFeatures}]`);
-        }
-        cands.addValue(`${lin.module}.bias`, [lin.outFeatures], floatData(b, `bias "${other}"`), nodeLabel(n));
+        if (elementCount(b.dims) !== lin.outFeatures || !(b.data instanceof Float32Array)) return;
+        cands.addValue(`${lin.module}.bias`, [lin.outFeatures], b.data, nodeLabel(n));
       });
     }
   }

@@ -416,6 +416,8 @@ export interface OnnxNode {
   inputs: string[];
   outputs: string[];
   attributes: Map<string, OnnxAttribute>;
+  /** NodeProto.metadata_props (IR 10+), e.g. torch's `pkg.torch.onnx.name_scopes`. */
+  metadata: Record<string, string>;
 }
 
 export interface OnnxValueInfo {
@@ -674,7 +676,7 @@ function decodeAttribute(r: ProtoReader, depth: number): OnnxAttribute {
 }
 
 function decodeNode(r: ProtoReader, depth: number): OnnxNode {
-  const n: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map() };
+  const n: OnnxNode = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: new Map(), metadata: {} };
   while (!r.eof()) {
     const { field, wire } = r.tag();
     switch (field) {
@@ -704,6 +706,12 @@ function decodeNode(r: ProtoReader, depth: number): OnnxNode {
         r.expectWire(wire, WireType.LengthDelimited, 'domain');
         n.domain = r.string();
         break;
+      case 9: {
+        r.expectWire(wire, WireType.LengthDelimited, 'metadata_props');
+        const [k, v] = decodeStringEntry(r.sub('StringStringEntryProto'));
+        n.metadata[k] = v;
+        break;
+      }
       default:
         r.skip(wire, field);
     }
@@ -799,6 +807,18 @@ export function decodeGraph(r: ProtoReader, depth = 0): OnnxGraph {
   return g;
 }
 
+function mergeGraphs(a: OnnxGraph, b: OnnxGraph): OnnxGraph {
+  return {
+    name: b.name || a.name,
+    nodes: [...a.nodes, ...b.nodes],
+    initializers: [...a.initializers, ...b.initializers],
+    inputs: [...a.inputs, ...b.inputs],
+    outputs: [...a.outputs, ...b.outputs],
+    valueInfo: [...a.valueInfo, ...b.valueInfo],
+    sparseInitializerCount: a.sparseInitializerCount + b.sparseInitializerCount,
+  };
+}
+
 /** Decodes ONNX ModelProto bytes. Throws OnnxDecodeError on malformed input. */
 export function decodeModel(bytes: Uint8Array): OnnxModel {
   if (!(bytes instanceof Uint8Array)) throw new OnnxDecodeError('ModelProto: expected a Uint8Array');
@@ -845,7 +865,8 @@ export function decodeModel(bytes: Uint8Array): OnnxModel {
         break;
       case 7:
         r.expectWire(wire, WireType.LengthDelimited, 'graph');
-        m.graph = decodeGraph(r.sub('GraphProto'));
+        // A repeated embedded message merges into the earlier one (protobuf semantics).
+        m.graph = sawGraph ? mergeGraphs(m.graph, decodeGraph(r.sub('GraphProto'))) : decodeGraph(r.sub('GraphProto'));
         sawGraph = true;
         break;
       case 8: {

@@ -2,7 +2,7 @@
  * Owns a model on one backend: the uploaded weights, the current LoRA adapter, and a cache of
  * sessions (one per graph variant). Every session reads the same weight tensors.
  */
-import { buildDecoderGraph, loraInputNames, pastKeyName, pastValueName, presentKeyName, presentValueName, type GraphMode } from '../models/decoder-graph';
+import { buildDecoderGraph, ropeInvFreq, ropeTables, loraInputNames, pastKeyName, pastValueName, presentKeyName, presentValueName, type GraphMode } from '../models/decoder-graph';
 import { serializeGraph } from '../onnx/serialize';
 import { LORA_TARGETS, loraScale, projectionPath, type LoraAdapter, type LoraTarget, type ModelConfig, type WeightMap } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
@@ -41,7 +41,11 @@ export class ModelRunner {
   private sessions = new Map<string, Promise<OrtSession>>();
   private adapter: { targets: LoraTarget[]; feeds: Record<string, OrtTensor> } | null = null;
 
-  constructor(readonly cfg: ModelConfig, readonly backend: EngineBackend) {}
+  private readonly invFreq: Float64Array;
+
+  constructor(readonly cfg: ModelConfig, readonly backend: EngineBackend) {
+    this.invFreq = ropeInvFreq(cfg);
+  }
 
   /** Upload weights once; the host copies can be dropped afterwards by the caller. */
   async loadWeights(w: WeightMap): Promise<void> {
@@ -112,9 +116,11 @@ export class ModelRunner {
     const targets = useAdapter ? this.adapter!.targets : [];
     const session = await this.session(past ? 'decode' : 'prefill', input.logits, targets, input.wantKv);
 
+    const rope = ropeTables(this.invFreq, input.positions);
     const feeds: Record<string, OrtTensor> = {
       input_ids: new T('int64', input.ids, [B, S]),
-      position_ids: new T('int64', input.positions, [B, S]),
+      rope_cos: new T('float32', rope.cos, [B, S, this.invFreq.length]),
+      rope_sin: new T('float32', rope.sin, [B, S, this.invFreq.length]),
       attention_bias: new T('float32', input.mask, [B, S, total]),
     };
     for (const [n, t] of this.weights) feeds[n] = t;

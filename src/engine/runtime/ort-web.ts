@@ -34,11 +34,11 @@ export interface OrtWebOptions {
 export interface OrtWebRuntime {
   ort: OrtWeb;
   backend: WebBackend;
-  /** Human-readable adapter description, e.g. "google / swiftshader (SwiftShader Device ...)". */
+  /** Human-readable adapter description, e.g. "google / swiftshader". */
   adapterInfo: string;
-  /** The adapter offers 'shader-f16' (SwiftShader does not). */
+  /** ORT's device has 'shader-f16', so float16 kernels can run (SwiftShader: no). */
   shaderF16: boolean;
-  /** Device (or adapter) limits; 0 on the wasm backend. */
+  /** Limits of ORT's device (which asks for the adapter's maxima); 0 on the wasm backend. */
   maxBufferBytes: number;
   maxStorageBindingBytes: number;
   /** Why WebGPU was not used, when the backend is 'wasm'. */
@@ -92,14 +92,18 @@ export async function createSession(
   backend: WebBackend,
   extra: InferenceSession.SessionOptions = {},
 ): Promise<InferenceSession> {
-  const ort = await loadOrt(loaded ? (loaded.env.wasm.wasmPaths as string | undefined) : undefined);
+  const ort = loaded ?? (await loadOrt());
   const options = { ...sessionOptionsFor(backend), ...extra };
   const run = sessionQueue.then(() => ort.InferenceSession.create(bytes, options));
   sessionQueue = run.catch(() => undefined);
   return run;
 }
 
-/** The GPUDevice ORT's WebGPU EP uses (available once a WebGPU session was created). */
+/**
+ * The GPUDevice ORT's WebGPU EP uses. In the 1.30 webgpu build `env.webgpu.device` is a plain
+ * GPUDevice (typed as a Promise), set when the first WebGPU session is created and undefined
+ * before; awaiting covers both.
+ */
 export async function getOrtDevice(ort: OrtWeb): Promise<GPUDevice> {
   const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
   if (!device) throw new Error('ORT has no WebGPU device yet: create a WebGPU session first (initOrtWeb does)');
@@ -161,8 +165,7 @@ function typedFromBytes(dataType: GpuDType, bytes: ArrayBuffer): GpuData {
   }
 }
 
-function describeAdapter(adapter: GPUAdapter): string {
-  const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
+function describeAdapter(info: GPUAdapterInfo | undefined): string {
   if (!info) return 'unknown adapter';
   const parts = [info.vendor, info.architecture].filter(Boolean).join(' / ');
   const extra = [info.device, info.description].filter(Boolean).join(' ');
@@ -206,14 +209,15 @@ export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntim
     try {
       const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
       if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null');
-      const shaderF16 = adapter.features.has('shader-f16');
       await warmUp('webgpu');
+      // ORT requests its own adapter and device; describe the device it actually uses.
       const device = await getOrtDevice(ort);
+      const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
       return {
         ort,
         backend: 'webgpu',
-        adapterInfo: describeAdapter(adapter),
-        shaderF16,
+        adapterInfo: describeAdapter(info),
+        shaderF16: device.features.has('shader-f16'),
         maxBufferBytes: Number(device.limits.maxBufferSize ?? adapter.limits.maxBufferSize),
         maxStorageBindingBytes: Number(device.limits.maxStorageBufferBindingSize ?? adapter.limits.maxStorageBufferBindingSize),
       };
