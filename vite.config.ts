@@ -25,6 +25,10 @@ export default defineConfig({
   },
   optimizeDeps: {
     exclude: ['onnxruntime-web'],
+    // Scan every page (test pages included) and pre-bundle what workers import, so the dev
+    // server never discovers a dependency mid-session and reloads the page under a test.
+    entries: ['index.html', 'e2e/pages/*.html', 'src/**/*.worker.ts'],
+    include: ['@huggingface/transformers', 'react', 'react-dom', 'react-dom/client', 'zustand', 'zustand/middleware', 'idb'],
   },
   server: {
     host: '127.0.0.1',

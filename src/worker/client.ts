@@ -41,7 +41,7 @@ export class EngineClient {
     if (e.type === 'error') {
       this.pending.delete(e.id);
       p.reject(new Error(e.message));
-    } else if (e.type === 'progress' || e.type === 'token') {
+    } else if (e.type === 'progress' || e.type === 'token' || e.type === 'stage') {
       p.onEvent?.(e);
     } else {
       this.pending.delete(e.id);

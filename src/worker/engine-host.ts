@@ -130,8 +130,9 @@ export class EngineHost {
     );
     const ckpt = await openModel(src, {
       maxTensorBytes: this.info?.maxStorageBindingBytes || undefined,
-      onProgress: (done, total, file) => this.emit({ type: 'progress', id, file, loaded: done, total, fromCache: false }),
+      onProgress: (done, total, file) => this.emit({ type: 'stage', id, message: `reading weights: ${file} (${Math.min(done + 1, total)} of ${total} files)` }),
     });
+    this.emit({ type: 'stage', id, message: 'uploading weights to the device' });
     const tokenizer = ckpt.tokenizerJson ? loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, ckpt.config.vocabSize) : null;
     // Only replace the current model once the new one loaded completely.
     const runner = new ModelRunner(ckpt.config, this.backend);

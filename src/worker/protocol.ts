@@ -50,6 +50,7 @@ export interface ModelSummary {
 export type EngineEvent =
   | { type: 'ready'; id: number; info: BackendInfo }
   | { type: 'progress'; id: number; file: string; loaded: number; total: number | null; fromCache: boolean }
+  | { type: 'stage'; id: number; message: string }
   | { type: 'loaded'; id: number; model: ModelSummary }
   | { type: 'logits'; id: number; vocabSize: number; logits: Float32Array[][] }
   | { type: 'token'; id: number; step: number; tokens: (number | null)[]; text?: string }

@@ -26,6 +26,11 @@ export interface EngineBackend {
    * `data` is fp32, or fp16 bits (Uint16Array) when `weightDtype` is 'float16'.
    */
   uploadWeight(name: string, dims: number[], data: Float32Array | Uint16Array): OrtTensor | Promise<OrtTensor>;
+  /**
+   * Bulk upload, preferred over uploadWeight when present (lets a backend batch the copies and
+   * keep the buffers in its runtime's own allocator).
+   */
+  uploadWeights?(entries: { name: string; dims: number[]; data: Float32Array | Uint16Array }[]): Promise<OrtTensor[]>;
   /** Storage type of weights on this backend (default float32). */
   weightDtype?: 'float32' | 'float16';
   /** Keep KV outputs on the device (WebGPU) instead of copying them to the host. */

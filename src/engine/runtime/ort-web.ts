@@ -76,11 +76,47 @@ function resolveWasmPaths(wasmPaths?: string): string {
 /** ORT refuses to create two WebGPU sessions at once, so creations are queued. */
 let sessionQueue: Promise<unknown> = Promise.resolve();
 
+/**
+ * The GPUDevice every WebGPU session runs on. We create it ourselves and pass it to each
+ * session: ORT's own device is torn down and replaced when its last session is released, which
+ * would orphan weight buffers uploaded earlier ("buffer associated with another device").
+ */
+let ownDevice: GPUDevice | null = null;
+
 export function sessionOptionsFor(backend: WebBackend): InferenceSession.SessionOptions {
   return {
-    executionProviders: backend === 'webgpu' ? [{ name: 'webgpu' }] : ['wasm'],
+    executionProviders: backend === 'webgpu' ? [ownDevice ? { name: 'webgpu', device: ownDevice } : { name: 'webgpu' }] : ['wasm'],
     graphOptimizationLevel: 'all',
   };
+}
+
+/** Limits ORT's WebGPU kernels may rely on: ask for the adapter's maxima. */
+const WANTED_LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+async function createOwnDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+  const requiredLimits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) {
+    const v = (adapter.limits as unknown as Record<string, number | undefined>)[k];
+    if (typeof v === 'number') requiredLimits[k] = v;
+  }
+  const requiredFeatures: GPUFeatureName[] = [];
+  for (const f of ['shader-f16', 'timestamp-query', 'subgroups'] as GPUFeatureName[]) if (adapter.features.has(f)) requiredFeatures.push(f);
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  device.lost.then((info) => {
+    if (ownDevice === device) ownDevice = null;
+    console.error(`WebGPU device lost: ${info.message}`);
+  });
+  return device;
 }
 
 /**
@@ -105,6 +141,7 @@ export async function createSession(
  * before; awaiting covers both.
  */
 export async function getOrtDevice(ort: OrtWeb): Promise<GPUDevice> {
+  if (ownDevice) return ownDevice;
   const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
   if (!device) throw new Error('ORT has no WebGPU device yet: create a WebGPU session first (initOrtWeb does)');
   return device;
@@ -236,17 +273,41 @@ export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntim
  */
 export async function webEngineBackend(rt: OrtWebRuntime): Promise<EngineBackend> {
   const { ort, backend } = rt;
-  const device = backend === 'webgpu' ? await getOrtDevice(ort) : null;
   const module: OrtModule = {
     InferenceSession: { create: (model, options) => createSession(model, backend, options ?? {}) },
     Tensor: ort.Tensor as unknown as OrtModule['Tensor'],
   };
+  const weightDtype = backend === 'webgpu' && rt.shaderF16 ? 'float16' : 'float32';
+  const cpuTensor = (dims: number[], data: Float32Array | Uint16Array) =>
+    (data instanceof Uint16Array ? new ort.Tensor('float16', data, dims) : new ort.Tensor('float32', data, dims)) as never;
   return {
     ort: module,
     name: backend,
     sessionOptions: sessionOptionsFor(backend),
-    uploadWeight: (_name, dims, data) =>
-      (device ? createGpuTensor(ort, device, 'float32', data, dims) : new ort.Tensor('float32', data, dims)) as never,
+    uploadWeight: (_name, dims, data) => cpuTensor(dims, data),
+    // On WebGPU, weights go through an Identity session whose outputs stay on the GPU, so the
+    // buffers come from ORT's own allocator on the device every session uses (buffers made with
+    // device.createBuffer were rejected as belonging to another device).
+    uploadWeights: backend === 'webgpu' ? (entries) => uploadThroughOrt(ort, entries) : undefined,
+    weightDtype,
     keepKvOnDevice: backend === 'webgpu',
   };
+}
+
+async function uploadThroughOrt(ort: OrtWeb, entries: { name: string; dims: number[]; data: Float32Array | Uint16Array }[]): Promise<never[]> {
+  const g = new Graph('upload');
+  const feeds: Record<string, Tensor> = {};
+  const location: Record<string, 'gpu-buffer'> = {};
+  entries.forEach((e, i) => {
+    const dtype = e.data instanceof Uint16Array ? 'float16' : 'float32';
+    g.input(`in${i}`, dtype, e.dims);
+    g.op('Identity', [`in${i}`], {}, `out${i}`);
+    g.output(`out${i}`, dtype, e.dims);
+    feeds[`in${i}`] = e.data instanceof Uint16Array ? new ort.Tensor('float16', e.data, e.dims) : new ort.Tensor('float32', e.data, e.dims);
+    location[`out${i}`] = 'gpu-buffer';
+  });
+  const session = await createSession(serializeGraph(g), 'webgpu', { graphOptimizationLevel: 'disabled', preferredOutputLocation: location });
+  const out = await session.run(feeds);
+  // The session is kept alive on purpose: its outputs are the weights from now on.
+  return entries.map((_, i) => out[`out${i}`] as never);
 }
