@@ -5,17 +5,10 @@
  * first. See DEVELOPERS.md for the flags.
  */
 import { defineConfig } from '@playwright/test';
+import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from './e2e/chromium';
 
 const PORT = 5179;
 const isCI = !!process.env.CI;
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
-/** Keep the browser quiet and offline-friendly (no update/sync/QUIC traffic, no first-run UI). */
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
-
-/** WebGPU through SwiftShader's Vulkan implementation: works headless, without a GPU. */
-const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader'];
 
 export default defineConfig({
   testDir: 'e2e',

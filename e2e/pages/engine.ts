@@ -29,10 +29,16 @@ const api = {
   },
   async generate(prompts: number[][], sampling: SamplingSpec) {
     const streamed: (number | null)[][] = [];
+    const t0 = performance.now();
+    let firstTokenMs = 0;
     const r = await client.request<Extract<EngineEvent, { type: 'generated' }>>({ type: 'generate', prompts, sampling }, (e) => {
-      if (e.type === 'token') streamed.push(e.tokens);
+      if (e.type === 'token') {
+        if (streamed.length === 0) firstTokenMs = performance.now() - t0;
+        streamed.push(e.tokens);
+      }
     });
-    return { tokens: r.tokens, logprobs: r.logprobs, finish: r.finish, streamed };
+    const totalMs = performance.now() - t0;
+    return { tokens: r.tokens, logprobs: r.logprobs, finish: r.finish, streamed, firstTokenMs, totalMs };
   },
 };
 

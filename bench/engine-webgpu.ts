@@ -1,0 +1,152 @@
+/**
+ * Prefill and decode throughput of the engine in Chromium (engine worker, onnxruntime-web on
+ * WebGPU; SwiftShader on machines without a GPU), on a Qwen3-0.6B-shaped model with seeded
+ * random weights served from a local server. Usage:
+ *   npx tsx bench/engine-webgpu.ts [--layers 28] [--prompt 32] [--new 8] [--batches 1,8] [--backend webgpu|wasm]
+ * Prints a markdown table and writes bench/out/engine-<backend>.json.
+ */
+import { mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+import { Args } from '../src/cli/args';
+import { writeSafetensors } from '../src/engine/models/safetensors';
+import { qwen3_06bConfig, randomBenchWeights, paramCount } from './shapes';
+import { startHubServer } from '../tests/support/hub-server';
+import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from '../e2e/chromium';
+
+/** config.json for the bench model, in the classic Hub layout. */
+function hfConfig(layers: number): Record<string, unknown> {
+  const c = qwen3_06bConfig(layers);
+  return {
+    architectures: ['Qwen3ForCausalLM'],
+    model_type: 'qwen3',
+    vocab_size: c.vocabSize,
+    hidden_size: c.hiddenSize,
+    intermediate_size: c.intermediateSize,
+    num_hidden_layers: layers,
+    num_attention_heads: c.numHeads,
+    num_key_value_heads: c.numKvHeads,
+    head_dim: c.headDim,
+    rms_norm_eps: c.rmsNormEps,
+    rope_theta: c.ropeTheta,
+    max_position_embeddings: c.maxPositionEmbeddings,
+    tie_word_embeddings: true,
+    hidden_act: 'silu',
+    torch_dtype: 'bfloat16',
+    eos_token_id: 151645,
+    pad_token_id: 151643,
+  };
+}
+
+async function ensureModel(dir: string, layers: number): Promise<Record<string, Uint8Array>> {
+  const stamp = path.join(dir, 'layers.txt');
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== String(layers)) {
+    await mkdir(dir, { recursive: true });
+    const w = randomBenchWeights(qwen3_06bConfig(layers));
+    console.error(`writing ${(paramCount(w) / 1e6).toFixed(0)}M-parameter bf16 checkpoint to ${dir}`);
+    await writeFile(path.join(dir, 'model.safetensors'), writeSafetensors(w, 'BF16'));
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify(hfConfig(layers)));
+    await writeFile(stamp, String(layers));
+  }
+  const files: Record<string, Uint8Array> = {};
+  for (const f of await readdir(dir)) if (f !== 'layers.txt') files[f] = await readFile(path.join(dir, f));
+  return files;
+}
+
+/** Resident memory of all descendants of this process (the browser and its helpers), MiB. */
+function rssOfDescendantsMiB(): number {
+  try {
+    const rows = execSync('ps -eo pid=,ppid=,rss=', { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/).map(Number));
+    const children = new Map<number, number[]>();
+    for (const [pid, ppid] of rows) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+    const rss = new Map(rows.map(([pid, , r]) => [pid, r]));
+    let total = 0;
+    const stack = [...(children.get(process.pid) ?? [])];
+    while (stack.length) {
+      const p = stack.pop()!;
+      total += rss.get(p) ?? 0;
+      stack.push(...(children.get(p) ?? []));
+    }
+    return total / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function main() {
+  const args = new Args(process.argv.slice(2));
+  const layers = args.integer('layers', 28, 1);
+  const promptLen = args.integer('prompt', 32, 1);
+  const newTokens = args.integer('new', 8, 2);
+  const batches = (args.string('batches') ?? '1,8').split(',').map(Number);
+  const backend = args.string('backend') ?? 'webgpu';
+  args.rejectUnknown();
+
+  const files = await ensureModel(path.resolve('bench/out/qwen3-0.6b-random'), layers);
+  const hub = await startHubServer({ repos: { 'bench/qwen3-0.6b-random': files } });
+  const vite = await createServer({ server: { port: 5181, strictPort: true, host: '127.0.0.1' }, logLevel: 'error' });
+  await vite.listen();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: backend === 'webgpu' ? [...WEBGPU_ARGS, ...BASE_ARGS] : BASE_ARGS, headless: true });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOfDescendantsMiB())), 250);
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(0);
+    await page.goto('http://127.0.0.1:5181/e2e/pages/engine.html');
+    await page.waitForFunction(() => window.__engine !== undefined);
+    const info = await page.evaluate((p) => window.__engine!.init(p), backend === 'webgpu');
+    console.error(`backend ${info.backend} (${info.adapterInfo}), max storage binding ${info.maxStorageBindingBytes} bytes`);
+    const t0 = Date.now();
+    const model = await page.evaluate((url) => window.__engine!.load({ kind: 'hub', repo: 'bench/qwen3-0.6b-random', endpoint: url }), hub.url);
+    console.error(`loaded ${model.params} params in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const rows = [];
+    for (const B of batches) {
+      const prompts = Array.from({ length: B }, (_, b) => Array.from({ length: promptLen }, (_, i) => (i * 7919 + b * 104729) % 151936));
+      const sampling = { maxNewTokens: newTokens, temperature: 0, topP: 1, topK: 0, seed: 0, stopAtEos: false };
+      await page.evaluate(([p, s]) => window.__engine!.generate(p, { ...s, maxNewTokens: 2 }), [prompts, sampling] as const); // warm-up
+      const r = await page.evaluate(([p, s]) => window.__engine!.generate(p, s), [prompts, sampling] as const);
+      const decodeMs = r.totalMs - r.firstTokenMs;
+      rows.push({
+        batch: B,
+        promptLen,
+        newTokens,
+        prefillTokPerS: (B * promptLen) / (r.firstTokenMs / 1000),
+        decodeTokPerS: (B * (newTokens - 1)) / (decodeMs / 1000),
+        decodeMsPerStep: decodeMs / (newTokens - 1),
+        peakRssMiB: peakRss,
+      });
+      console.error(`batch ${B}: prefill ${rows.at(-1)!.prefillTokPerS.toFixed(1)} tok/s, decode ${rows.at(-1)!.decodeTokPerS.toFixed(2)} tok/s`);
+    }
+    const result = {
+      bench: `engine-${backend}`,
+      date: new Date().toISOString(),
+      machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+      browser: `Chromium ${browser.version()}`,
+      backend: `onnxruntime-web 1.30 ${info.backend} (${info.adapterInfo}), weights ${info.shaderF16 ? 'fp16' : 'fp32'}`,
+      model: { shape: 'Qwen3-0.6B', layers, params: model.params },
+      note: 'time to first token is counted as prefill (includes sampling the first token); peak RSS sums the browser process tree, sampled every 250 ms',
+      rows,
+    };
+    await mkdir('bench/out', { recursive: true });
+    await writeFile(`bench/out/engine-${backend}.json`, JSON.stringify(result, null, 2));
+    console.log(`| batch | prompt | prefill tok/s | decode tok/s | decode ms/step | peak RSS MiB (all Chromium) |\n|---|---|---|---|---|---|`);
+    for (const r of rows) console.log(`| ${r.batch} | ${r.promptLen} | ${r.prefillTokPerS.toFixed(1)} | ${r.decodeTokPerS.toFixed(2)} | ${r.decodeMsPerStep.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} |`);
+  } finally {
+    clearInterval(sampler);
+    await browser.close();
+    await vite.close();
+    await hub.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
