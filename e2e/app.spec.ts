@@ -52,6 +52,12 @@ async function watchOutput(page: Page): Promise<void> {
   });
 }
 
+/** Click a model source tab (the radio itself is visually hidden behind its label). */
+async function pickSource(page: Page, name: string): Promise<void> {
+  await page.getByRole('radiogroup', { name: 'Model source' }).getByText(name).click();
+  await expect(page.getByRole('radio', { name })).toBeChecked();
+}
+
 async function generateTokens(page: Page, prompt: string, maxNewTokens: number): Promise<void> {
   await page.getByTestId('max-new-tokens').fill(String(maxNewTokens));
   await page.getByTestId('stop-at-eos').uncheck();
@@ -90,7 +96,7 @@ test('engine panel: backend, embedded model, streamed generation, settings kept 
   await expect(page.getByTestId('stop')).toBeDisabled();
 
   // Hub settings are remembered; the token is not.
-  await page.getByRole('radio', { name: 'Hugging Face Hub' }).check();
+  await pickSource(page, 'Hugging Face Hub');
   await page.getByTestId('hub-repo').fill('Qwen/Qwen3-0.6B');
   await page.getByTestId('hub-revision').fill('v1.0');
   await page.getByTestId('hub-endpoint').fill('https://hf-mirror.example');
@@ -113,6 +119,16 @@ test('engine panel: backend, embedded model, streamed generation, settings kept 
   expect(stored).not.toContain('hf_do_not_store_me');
   // The embedded model was the last one loaded, so it loads again.
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: LOAD_TIMEOUT });
+
+  // Stop ends a long generation early.
+  await page.getByTestId('max-new-tokens').fill('1000');
+  await page.getByTestId('generate').click();
+  await expect(page.getByTestId('output')).not.toBeEmpty({ timeout: LOAD_TIMEOUT });
+  await page.getByTestId('stop').click();
+  await expect(page.getByTestId('finish')).toHaveText('stopped', { timeout: LOAD_TIMEOUT });
+  const produced = Number((await page.getByTestId('stats').textContent())?.match(/(\d+) tokens?/)?.[1]);
+  expect(produced).toBeGreaterThan(0);
+  expect(produced).toBeLessThan(1000);
   expect(errors).toEqual([]);
 });
 
@@ -120,7 +136,7 @@ test('local folders: a llama folder loads, a corrupt one is reported and the pre
   const errors = await open(page);
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: LOAD_TIMEOUT });
 
-  await page.getByRole('radio', { name: 'Local folder' }).check();
+  await pickSource(page, 'Local folder');
   await page.getByTestId('folder-input').setInputFiles(goodDir);
   await expect(page.getByTestId('model-family')).toHaveText('llama', { timeout: LOAD_TIMEOUT });
   await expect(page.getByTestId('model-summary')).toContainText('tiny-llama');
@@ -132,6 +148,7 @@ test('local folders: a llama folder loads, a corrupt one is reported and the pre
   await expect(error).toContainText('model.safetensors', { timeout: LOAD_TIMEOUT });
   await expect(error).toContainText('Model load failed');
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-status', 'failed');
+  await expect(page.getByTestId('load-stage')).toContainText('Failed while');
   await expect(page.getByTestId('model-family')).toHaveText('llama');
   await expect(page.getByTestId('model-summary')).toContainText('tiny-llama');
 
@@ -146,7 +163,7 @@ test('local folders: a llama folder loads, a corrupt one is reported and the pre
 test('after a folder session, a reload explains that folders must be picked again', async ({ page }) => {
   const errors = await open(page);
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: LOAD_TIMEOUT });
-  await page.getByRole('radio', { name: 'Local folder' }).check();
+  await pickSource(page, 'Local folder');
   await page.getByTestId('folder-input').setInputFiles(goodDir);
   await expect(page.getByTestId('model-family')).toHaveText('llama', { timeout: LOAD_TIMEOUT });
 

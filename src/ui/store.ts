@@ -83,8 +83,8 @@ export interface LoadState {
   label: string;
   status: 'loading' | 'done' | 'failed';
   files: FileProgress[];
-  /** Weight files decoded so far (from the loader's per-file progress). */
-  weights: { done: number; total: number; file: string } | null;
+  /** The worker's latest description of what it is doing (reading weights, uploading, …). */
+  stage: string | null;
 }
 
 export interface LoadedModel extends ModelSummary {
@@ -252,27 +252,8 @@ export function sanitizeSettings(v: unknown): Settings {
 
 type ProgressEvent = Extract<EngineEvent, { type: 'progress' }>;
 
-/**
- * The worker sends two kinds of progress under one event type: bytes of a file arriving
- * (from the Hub or a URL folder) and, once a weight file is decoded, the loader's count of
- * weight files done (`loaded`/`total` are then file counts, e.g. 1/1). A count is recognised by
- * a weight file name and a total far smaller than any real weight file.
- */
-export function isWeightCount(e: ProgressEvent): boolean {
-  return (
-    !e.fromCache &&
-    e.total !== null &&
-    e.total > 0 &&
-    e.total <= 1024 &&
-    Number.isInteger(e.loaded) &&
-    e.loaded <= e.total &&
-    /\.(safetensors|onnx)$/i.test(e.file)
-  );
-}
-
-/** Fold one progress event into the load state (rows stay in first-seen order). */
+/** Fold one byte-progress event into the load state (rows stay in first-seen order). */
 export function applyProgress(load: LoadState, e: ProgressEvent): LoadState {
-  if (isWeightCount(e)) return { ...load, weights: { done: e.loaded, total: e.total ?? 0, file: e.file } };
   const row: FileProgress = { file: e.file, loaded: e.loaded, total: e.total, origin: e.fromCache ? 'cache' : 'network' };
   const i = load.files.findIndex((f) => f.file === e.file);
   const files = i < 0 ? [...load.files, row] : load.files.map((f, j) => (j === i ? row : f));

@@ -50,7 +50,8 @@ export class EngineHost {
   private backend: EngineBackend | null = null;
   private info: BackendInfo | null = null;
   private model: LoadedModel | null = null;
-  private stopRequested = false;
+  /** Bumped by every stop; a generation stops when the epoch moved past the one it was queued in. */
+  private stopEpoch = 0;
   /** Requests run one at a time, in order, so a load never races a generation. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -58,18 +59,20 @@ export class EngineHost {
 
   handle(req: EngineRequest): Promise<void> {
     if (req.type === 'stop') {
-      this.stopRequested = true;
+      this.stopEpoch++;
       this.emit({ type: 'stopped', id: req.id });
       return Promise.resolve();
     }
-    const job = this.queue.then(() => this.run(req)).catch((e: unknown) => {
+    // A stop pressed while this request still waits in the queue applies to it too.
+    const epoch = this.stopEpoch;
+    const job = this.queue.then(() => this.run(req, epoch)).catch((e: unknown) => {
       this.emit({ type: 'error', id: req.id, message: e instanceof Error ? e.message : String(e) });
     });
     this.queue = job;
     return job;
   }
 
-  private async run(req: Exclude<EngineRequest, { type: 'stop' }>): Promise<void> {
+  private async run(req: Exclude<EngineRequest, { type: 'stop' }>, epoch: number): Promise<void> {
     switch (req.type) {
       case 'init': {
         if (!this.backend) {
@@ -94,7 +97,7 @@ export class EngineHost {
         return;
       }
       case 'generate':
-        return this.generate(req.id, req.prompts.map((s) => this.checkIds(s, this.requireModel().config)), req.sampling, false);
+        return this.generate(req.id, req.prompts.map((s) => this.checkIds(s, this.requireModel().config)), req.sampling, false, epoch);
       case 'chat': {
         const m = this.requireModel();
         if (!m.tokenizer) throw new Error('this model has no tokenizer.json, so it cannot chat');
@@ -104,7 +107,7 @@ export class EngineHost {
           ? (m.tokenizer.apply_chat_template([{ role: 'user', content: text }], { add_generation_prompt: true, tokenize: false }) as string)
           : text;
         const ids = m.tokenizer.encode(prompt, { add_special_tokens: !m.tokenizer.chat_template });
-        return this.generate(req.id, [ids], req.sampling, true);
+        return this.generate(req.id, [ids], req.sampling, true, epoch);
       }
     }
   }
@@ -163,9 +166,8 @@ export class EngineHost {
     });
   }
 
-  private async generate(id: number, prompts: number[][], s: SamplingSpec, decodeText: boolean): Promise<void> {
+  private async generate(id: number, prompts: number[][], s: SamplingSpec, decodeText: boolean, epoch: number): Promise<void> {
     const m = this.requireModel();
-    this.stopRequested = false;
     const t0 = performance.now();
     const produced: number[] = [];
     const eos = new Set(m.config.eosTokenIds);
@@ -173,7 +175,7 @@ export class EngineHost {
       ...s,
       eosTokenIds: m.config.eosTokenIds,
       padTokenId: m.padId,
-      shouldStop: () => this.stopRequested,
+      shouldStop: () => this.stopEpoch !== epoch,
       onToken: ({ step, tokens }) => {
         let text: string | undefined;
         if (decodeText && m.tokenizer) {

@@ -33,7 +33,7 @@ describe('EngineHost (the worker, driven directly)', () => {
     await host.handle({ type: 'load', id: 2, source: { kind: 'embedded', url: 'good' } });
     const loaded = events.find((e) => e.type === 'loaded');
     expect(loaded).toMatchObject({ model: { family: 'qwen3', hasTokenizer: true, hasChatTemplate: true } });
-    expect(events.some((e) => e.type === 'progress' && e.id === 2)).toBe(true);
+    expect(events.some((e) => e.type === 'stage' && e.id === 2)).toBe(true);
 
     await host.handle({ type: 'logits', id: 3, ids: [[1, 2, 3], [4]] });
     const lg = events.at(-1);
@@ -84,5 +84,20 @@ describe('EngineHost (the worker, driven directly)', () => {
     const done = events.find((e) => e.type === 'generated' && e.id === 3);
     expect(done?.type === 'generated' && done.finish[0]).toBe('stopped');
     expect(done?.type === 'generated' && done.tokens[0].length).toBeLessThan(200);
+  });
+
+  it('a stop pressed while a generation is still queued applies to it', async () => {
+    const { host, events } = makeHost({ m: makeTinyCheckpoint({ family: 'qwen2', seed: 4 }) });
+    await host.handle({ type: 'init', id: 1, preferWebGpu: false });
+    const load = host.handle({ type: 'load', id: 2, source: { kind: 'embedded', url: 'm' } });
+    const queued = host.handle({ type: 'generate', id: 3, prompts: [[1, 2]], sampling: { ...sampling, maxNewTokens: 200 } });
+    await host.handle({ type: 'stop', id: 4 });
+    await load;
+    await queued;
+    const done = events.find((e) => e.type === 'generated' && e.id === 3);
+    expect(done?.type === 'generated' && done.finish[0]).toBe('stopped');
+    // A later generation is not affected by the earlier stop.
+    await host.handle({ type: 'generate', id: 5, prompts: [[1, 2]], sampling });
+    expect(events.find((e) => e.type === 'generated' && e.id === 5)).toMatchObject({ finish: ['length'] });
   });
 });

@@ -1,4 +1,4 @@
-/** Per-file progress of the current (or last) model load. */
+/** Per-file progress of the current (or last) model load, and the worker's current stage. */
 import { useLab, type FileProgress } from '../store';
 import { formatBytes } from '../format';
 
@@ -9,6 +9,12 @@ function fraction(f: FileProgress): number | null {
   return Math.min(1, f.loaded / f.total);
 }
 
+function originText(f: FileProgress): string {
+  if (f.origin === 'cache') return 'from cache';
+  if (f.origin === 'local') return 'local';
+  return fraction(f) === 1 ? 'downloaded' : 'downloading';
+}
+
 export function LoadProgress() {
   const load = useLab((s) => s.load);
   if (!load) return null;
@@ -17,34 +23,33 @@ export function LoadProgress() {
       <h2 id="progress-title">
         {STATUS[load.status]}: <span className="plain">{load.label}</span>
       </h2>
-      {load.files.length === 0 && load.status === 'loading' && <p className="muted">Opening the model folder…</p>}
+      {load.files.length === 0 && load.status === 'loading' && !load.stage && <p className="muted small">Opening the model folder…</p>}
       {load.files.length > 0 && (
-        <table className="progress">
-          <tbody>
-            {load.files.map((f) => {
-              const p = fraction(f);
-              return (
-                <tr key={f.file}>
-                  <td className="file" title={f.file}>
-                    {f.file}
-                  </td>
-                  <td className="bytes">
-                    {f.origin === 'network' ? `${formatBytes(f.loaded)} / ${formatBytes(f.total)}` : formatBytes(f.loaded)}
-                  </td>
-                  <td className="origin">{f.origin === 'cache' ? 'from cache' : f.origin === 'local' ? 'local' : p === 1 ? 'downloaded' : ''}</td>
-                  <td className="bar-cell">
-                    <progress max={1} value={p ?? undefined} aria-label={`${f.file} progress`} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <ul className="progress-list">
+          {load.files.map((f) => {
+            const p = fraction(f);
+            return (
+              <li key={f.file} data-origin={f.origin}>
+                <span className="file" title={f.file}>
+                  {f.file}
+                </span>
+                <span className="bytes">
+                  {f.origin === 'network' ? `${formatBytes(f.loaded)} / ${formatBytes(f.total)}` : formatBytes(f.loaded)}
+                </span>
+                <span className={`origin origin-${f.origin}`}>{originText(f)}</span>
+                <span className="bar" aria-hidden="true">
+                  <span style={{ width: `${((p ?? 0) * 100).toFixed(1)}%` }} className={p === null ? 'unknown' : undefined} />
+                </span>
+              </li>
+            );
+          })}
+        </ul>
       )}
-      {load.weights && (
-        <p className="muted small">
-          Weights decoded: {load.weights.done}/{load.weights.total} file{load.weights.total === 1 ? '' : 's'}
-          {load.weights.done < load.weights.total && <> (reading {load.weights.file})</>}
+      {load.stage && (
+        <p className="muted small stage" data-testid="load-stage">
+          {load.status === 'failed' ? 'Failed while ' : ''}
+          {load.stage}
+          {load.status === 'loading' ? '…' : ''}
         </p>
       )}
     </section>

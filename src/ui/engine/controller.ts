@@ -30,7 +30,7 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Replace the current error, or clear it when it belongs to `scope`. */
+/** Clear the shown error if it came from `scope` (a new load or generation starts afresh). */
 function clearError(scope: LabError['scope']): void {
   if (get().error?.scope === scope) set({ error: null });
 }
@@ -121,16 +121,20 @@ function queueProgress(e: Progress): void {
 async function loadModel(spec: ModelSourceSpec, remember: RememberedSource, label: string, initialFiles: FileProgress[] = []): Promise<void> {
   if (!client || get().engine.state !== 'ready' || get().load?.status === 'loading') return;
   clearError('load');
-  set({ resume: null, load: { label, status: 'loading', files: initialFiles, weights: null } });
+  set({ resume: null, load: { label, status: 'loading', files: initialFiles, stage: null } });
   try {
     const res = await client.request<Loaded>({ type: 'load', source: spec }, (e) => {
       if (e.type === 'progress') queueProgress(e);
+      else if (e.type === 'stage') {
+        flushProgress();
+        set((s) => ({ load: s.load && { ...s.load, stage: e.message } }));
+      }
     });
     flushProgress();
     set((s) => ({
       model: { ...res.model, source: remember },
       lastLoaded: remember,
-      load: s.load && { ...s.load, status: 'done' },
+      load: s.load && { ...s.load, status: 'done', stage: null },
     }));
   } catch (err) {
     flushProgress();
