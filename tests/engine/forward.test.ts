@@ -44,3 +44,31 @@ describe('decoder graph vs the plain TypeScript reference', () => {
     }
   });
 });
+
+describe('config-driven variants through the graph', () => {
+  const variants: { name: string; f: Family; over: Partial<ModelConfig> }[] = [
+    {
+      name: 'llama with llama3 rope scaling',
+      f: 'llama',
+      over: {
+        ropeTheta: 500000,
+        ropeScaling: { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 64 },
+      },
+    },
+    { name: 'qwen3 with head_dim wider than hidden/heads', f: 'qwen3', over: { headDim: 16 } },
+    { name: 'llama with attention and mlp biases', f: 'llama', over: { attentionBias: true, outputBias: true, mlpBias: true } },
+    { name: 'olmo2 without GQA (kv heads = heads)', f: 'olmo2', over: { numKvHeads: 4 } },
+    { name: 'qwen2 with one kv head (MQA)', f: 'qwen2', over: { numKvHeads: 1 } },
+  ];
+  it.each(variants)('$name: logits within 1e-4 at every position', async ({ f, over }) => {
+    const cfg = tinyConfig(f, over);
+    const adapter = randomAdapter(cfg, 5, ['q_proj', 'k_proj', 'o_proj', 'gate_proj']);
+    const { runner, weights } = await makeRunner(cfg, 17, adapter);
+    const ids = randomIds(40, cfg.vocabSize, 8); // long enough for the scaled rope bands to matter
+    const out = await runner.forward({ ...leftPadBatch([ids], 0), logits: 'all', wantKv: false });
+    const ref = referenceLogits(cfg, weights, ids, adapter);
+    let worst = 0;
+    for (let p = 0; p < ids.length; p++) worst = Math.max(worst, maxAbsDiff(out.logits.subarray(p * cfg.vocabSize, (p + 1) * cfg.vocabSize), ref[p]));
+    expect(worst).toBeLessThan(1e-4);
+  });
+});
