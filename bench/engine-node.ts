@@ -44,8 +44,21 @@ async function main() {
   for (const B of batches) {
     const prompts = Array.from({ length: B }, (_, b) => Array.from({ length: promptLen }, (_, i) => (i * 7919 + b * 104729) % cfg.vocabSize));
     const batch = leftPadBatch(prompts, cfg.padTokenId!);
-    // Warm-up (session creation, first-run allocations), then the measured prefill.
-    await runner.forward({ ...batch, logits: 'last', wantKv: false });
+    // Warm-up: create both session variants (prefill and decode, with KV) and touch their
+    // allocations, so neither measured phase includes graph compilation.
+    const warm = await runner.forward({ ...batch, logits: 'last', wantKv: true });
+    const warmDecode = await runner.forward({
+      ids: BigInt64Array.from({ length: B }, () => 17n),
+      positions: BigInt64Array.from({ length: B }, () => BigInt(promptLen)),
+      mask: stepMask(batch.pad, warm.kv!.length, 1),
+      batch: B,
+      seq: 1,
+      past: warm.kv,
+      logits: 'last',
+      wantKv: true,
+    });
+    ModelRunner.disposeKv(warm.kv);
+    ModelRunner.disposeKv(warmDecode.kv);
     const tp = performance.now();
     const pre = await runner.forward({ ...batch, logits: 'last', wantKv: true });
     const prefillMs = performance.now() - tp;

@@ -110,7 +110,8 @@ async function main() {
     for (const B of batches) {
       const prompts = Array.from({ length: B }, (_, b) => Array.from({ length: promptLen }, (_, i) => (i * 7919 + b * 104729) % 151936));
       const sampling = { maxNewTokens: newTokens, temperature: 0, topP: 1, topK: 0, seed: 0, stopAtEos: false };
-      await page.evaluate(([p, s]) => window.__engine!.generate(p, { ...s, maxNewTokens: 2 }), [prompts, sampling] as const); // warm-up
+      // Warm-up: compiles the prefill and decode sessions for this batch shape.
+      await page.evaluate(([p, s]) => window.__engine!.generate(p, { ...s, maxNewTokens: 2 }), [prompts, sampling] as const);
       const r = await page.evaluate(([p, s]) => window.__engine!.generate(p, s), [prompts, sampling] as const);
       const decodeMs = r.totalMs - r.firstTokenMs;
       rows.push({

@@ -43,7 +43,9 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
   const eos = new Set(o.eosTokenIds);
   const padded = leftPadBatch(prompts, o.padTokenId);
   let kv: KvCache | null = null;
-  let out = await runner.forward({ ...padded, logits: 'last', wantKv: o.maxNewTokens > 1 });
+  // Always ask for the KV cache, even when it will not be used: one prefill and one decode
+  // session variant serve every call, so no graph is compiled twice (costly on WebGPU).
+  let out = await runner.forward({ ...padded, logits: 'last', wantKv: true });
   kv = out.kv;
   const lastPos = prompts.map((p) => p.length - 1);
   try {
@@ -89,7 +91,7 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
         seq: 1,
         past,
         logits: 'last',
-        wantKv: step < o.maxNewTokens - 2,
+        wantKv: true,
       });
       ModelRunner.disposeKv(past);
       kv = out.kv;
