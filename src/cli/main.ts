@@ -15,6 +15,7 @@ import { generate } from '../engine/runtime/generate';
 import { leftPadBatch } from '../engine/runtime/batch';
 import { loadTokenizer } from '../engine/models/tokenizer';
 import { ModelFormatError } from '../engine/models/types';
+import { trainCommands, TRAIN_USAGE } from './train-commands';
 
 const USAGE = `usage: pmd-lab <command> [options]
 
@@ -23,6 +24,7 @@ commands:
   generate  --model <dir> --ids <ids> --max-new-tokens <n> [--temperature <t>] [--top-p <p>]
             [--top-k <k>] [--seed <s>] [--stop-at-eos] [--adapter <peft-dir>] --out <file.json>
   chat      --model <dir> [--max-new-tokens <n>] [--temperature <t>] [--seed <s>] "<text>"
+${TRAIN_USAGE}
 
 <ids>: token ids separated by "," and sequences by ";", e.g. 1,2,3;4,5
 temperature 0 (the default) decodes greedily.`;
@@ -33,6 +35,7 @@ const commands: Record<string, Command> = {
   logits: cmdLogits,
   generate: cmdGenerate,
   chat: cmdChat,
+  ...trainCommands,
 };
 
 export async function main(argv: string[]): Promise<number> {

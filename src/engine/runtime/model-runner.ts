@@ -105,6 +105,12 @@ export class ModelRunner {
     this.adapter = { targets, feeds };
   }
 
+  /** The uploaded weight tensors by name, for other graphs (training, teacher scoring) to share. */
+  weightFeeds(): Record<string, OrtTensor> {
+    if (this.weights.size === 0) throw new Error('the model has no uploaded weights yet');
+    return Object.fromEntries(this.weights);
+  }
+
   get hasAdapter(): boolean {
     return this.adapter !== null;
   }
