@@ -91,7 +91,8 @@ async function main() {
 
   const files = await ensureModel(path.resolve('bench/out/qwen3-0.6b-random'), layers);
   const hub = await startHubServer({ repos: { 'bench/qwen3-0.6b-random': files } });
-  const vite = await createServer({ server: { port: 5181, strictPort: true, host: '127.0.0.1' }, logLevel: 'error' });
+  // No file watching: an edit elsewhere in the tree must not reload the page mid-measurement.
+  const vite = await createServer({ server: { port: 5181, strictPort: true, host: '127.0.0.1', watch: null, hmr: false }, logLevel: 'error' });
   await vite.listen();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: backend === 'webgpu' ? [...WEBGPU_ARGS, ...BASE_ARGS] : BASE_ARGS, headless: true });
   let peakRss = 0;
