@@ -3,7 +3,7 @@
  * whole graph can be inspected (by autodiff) before it is serialized to a ModelProto.
  */
 
-export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8';
+export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8';
 
 /** A dimension: a fixed size or a symbolic name such as "batch". */
 export type Dim = number | string;
@@ -29,7 +29,7 @@ export interface ConstTensor {
   dtype: DType;
   dims: number[];
   /** float32 values as Float32Array, int64 as BigInt64Array, and so on. */
-  data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array;
 }
 
 export interface GraphNode {

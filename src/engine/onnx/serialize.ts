@@ -12,6 +12,7 @@ export const ONNX_DTYPE: Record<DType, number> = {
   int64: 7,
   bool: 9,
   float16: 10,
+  float64: 11,
 };
 
 export const OPSET = 17;

@@ -89,6 +89,8 @@ export function dtypeFromOnnx(code: number): DType | null {
       return 'float32';
     case 10:
       return 'float16';
+    case 11:
+      return 'float64';
     case 7:
       return 'int64';
     case 6:
@@ -102,10 +104,10 @@ export function dtypeFromOnnx(code: number): DType | null {
   }
 }
 
-export const ONNX_CODE: Record<DType, number> = { float32: 1, uint8: 2, int32: 6, int64: 7, bool: 9, float16: 10 };
+export { ONNX_DTYPE as ONNX_CODE } from '../serialize';
 
 export function isFloat(dt: DType | null | undefined): boolean {
-  return dt === 'float32' || dt === 'float16';
+  return dt === 'float32' || dt === 'float16' || dt === 'float64';
 }
 
 const INT_LIMIT = 2 ** 62;
