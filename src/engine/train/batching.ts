@@ -17,7 +17,7 @@
  * micro-batch losses and gradients gives the mean over every response token of the batch,
  * whatever the micro-batch size.
  */
-import { leftPadBatch } from '../runtime/batch';
+import { leftPadBatch, type PaddedBatch } from '../runtime/batch';
 
 export interface TrainSample {
   ids: number[];
@@ -30,16 +30,8 @@ export interface TrainSample {
   old_logp?: number[];
 }
 
-export interface PaddedRows {
-  batch: number;
-  seq: number;
-  /** Left padding per row. */
-  pad: number[];
-  ids: BigInt64Array;
-  positions: BigInt64Array;
-  /** Additive attention mask [B, S, S]. */
-  mask: Float32Array;
-}
+/** A left-padded batch of rows, as src/engine/runtime/batch.ts makes them. */
+export type PaddedRows = PaddedBatch;
 
 export interface MicroBatch extends PaddedRows {
   /** Indices of the samples (in the batch given to makeBatches) held by this micro-batch. */
