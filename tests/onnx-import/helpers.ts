@@ -8,42 +8,18 @@ import { ProtoWriter } from '../../src/engine/onnx/protobuf';
 import { expectedWeights } from '../../src/engine/models/weight-layout';
 import { f32Bits, f32BitsToF16 } from '../../src/engine/models/dtype';
 import type { Family, HostTensor, ModelConfig, WeightMap } from '../../src/engine/models/types';
+import { Prng } from '../../src/engine/util/prng';
+import { tinyConfig as baseTinyConfig } from '../support/random-model';
 
+/** Uniform [0, 1) stream from the project's seeded generator. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const p = new Prng(seed);
+  return () => p.next();
 }
 
+/** The shared tiny config, with the sizes these import tests were written for. */
 export function tinyConfig(family: Family, over: Partial<ModelConfig> = {}): ModelConfig {
-  return {
-    family,
-    vocabSize: 48,
-    hiddenSize: 32,
-    intermediateSize: 64,
-    numLayers: 2,
-    numHeads: 4,
-    numKvHeads: 2,
-    headDim: 8,
-    rmsNormEps: 1e-6,
-    ropeTheta: 10000,
-    ropeScaling: null,
-    maxPositionEmbeddings: 128,
-    tieWordEmbeddings: false,
-    attentionBias: family === 'qwen2',
-    outputBias: false,
-    mlpBias: false,
-    dtype: 'float32',
-    bosTokenId: null,
-    eosTokenIds: [0],
-    padTokenId: null,
-    ...over,
-  };
+  return baseTinyConfig(family, { vocabSize: 48, intermediateSize: 64, maxPositionEmbeddings: 128, eosTokenIds: [0], padTokenId: null, ...over });
 }
 
 /** Random weights for every tensor of the layout (plus lm_head when tied, unused then). */
