@@ -36,7 +36,7 @@ import { nodeCpuBackend } from '../engine/runtime/node-backend';
 import { initLoraState, loraStateFromAdapter, peftTensorName } from '../engine/train/lora-state';
 import { checkLossSpec, Trainer, type LossSpec } from '../engine/train/trainer';
 import type { TrainSample } from '../engine/train/batching';
-import { Prng } from '../engine/util/prng';
+import { InputFileError, parseSftJsonl, SftSchedule, tokenizeSft, type SftTokenizer } from '../engine/train/sft-data';
 
 type Command = (args: Args) => Promise<void>;
 
@@ -44,17 +44,6 @@ export const TRAIN_USAGE = `  grad      --model <dir> --adapter <peft-dir> --bat
   sft       --model <dir> --data <file.jsonl> --out <peft-dir> [--steps <n>] [--rank <r>] [--lr <x>]
             [--alpha <a>] [--batch-size <n>] [--micro-batch <n>] [--targets q_proj,v_proj,...]
             [--warmup <n>] [--seed <s>] [--no-progress]`;
-
-/**
- * A problem with an input file; the message starts with the file (and line). A
- * ModelFormatError, so the CLI prints it without an error-class prefix.
- */
-export class InputFileError extends ModelFormatError {
-  constructor(where: string, message: string) {
-    super(where, message);
-    this.name = 'InputFileError';
-  }
-}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -115,66 +104,6 @@ export function parseBatchJson(text: string, file = 'batch.json'): BatchFile {
     return out;
   });
   return { loss: spec, samples };
-}
-
-// ---------------------------------------------------------------------------------------------
-// SFT data
-
-export interface SftRow {
-  prompt: string;
-  response: string;
-}
-
-/** Parse JSONL of {"prompt", "response"} (blank lines skipped); errors name the line number. */
-export function parseSftJsonl(text: string, file = 'data.jsonl'): SftRow[] {
-  const rows: SftRow[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((line, i) => {
-    const at = `${file} line ${i + 1}`;
-    if (line.trim() === '') return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new InputFileError(at, `not valid JSON (${(e as Error).message})`);
-    }
-    if (!isRecord(v)) throw new InputFileError(at, `must be an object {"prompt": string, "response": string}`);
-    if (typeof v.prompt !== 'string') throw new InputFileError(at, `"prompt" must be a string`);
-    if (typeof v.response !== 'string') throw new InputFileError(at, `"response" must be a string`);
-    if (v.response === '') throw new InputFileError(at, `"response" is empty; there is nothing to train on`);
-    rows.push({ prompt: v.prompt, response: v.response });
-  });
-  if (rows.length === 0) throw new InputFileError(file, `no examples (expected one JSON object per line)`);
-  return rows;
-}
-
-/** The tokenizer calls SFT needs (a transformers.js PreTrainedTokenizer provides them). */
-export interface SftTokenizer {
-  chat_template?: unknown;
-  encode(text: string, opts?: { add_special_tokens?: boolean }): number[];
-  apply_chat_template(messages: { role: string; content: string }[], opts: { add_generation_prompt?: boolean; tokenize: false }): unknown;
-}
-
-/**
- * Token ids and response start of one example. With a chat template: the prompt is the
- * templated user turn with the generation prompt, the response everything the templated
- * conversation (user + assistant) adds after it (the answer, end-of-turn token, ...). Without
- * one: the prompt and the response tokenized separately and concatenated.
- */
-export function sftSample(tok: SftTokenizer, row: SftRow): TrainSample & { templated: boolean } {
-  if (tok.chat_template) {
-    const user = [{ role: 'user', content: row.prompt }];
-    const promptText = String(tok.apply_chat_template(user, { add_generation_prompt: true, tokenize: false }));
-    const fullText = String(tok.apply_chat_template([...user, { role: 'assistant', content: row.response }], { tokenize: false }));
-    const promptIds = tok.encode(promptText, { add_special_tokens: false });
-    // Normally the conversation extends the prompt; else fall back to the bare response text.
-    const rest = fullText.startsWith(promptText) ? fullText.slice(promptText.length) : row.response;
-    const respIds = tok.encode(rest, { add_special_tokens: false });
-    return { ids: [...promptIds, ...respIds], response_start: promptIds.length, templated: true };
-  }
-  const promptIds = tok.encode(row.prompt);
-  const respIds = tok.encode(row.response, { add_special_tokens: false });
-  return { ids: [...promptIds, ...respIds], response_start: promptIds.length, templated: false };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,12 +218,7 @@ async function cmdSft(args: Args): Promise<void> {
   const ckpt = await openModel(new NodeFolderSource(modelDir));
   if (!ckpt.tokenizerJson) throw new ModelFormatError('tokenizer.json', `missing from ${modelDir}: sft needs a tokenizer`);
   const tok = loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, ckpt.config.vocabSize) as unknown as SftTokenizer;
-  const samples = rows.map((r, i) => {
-    const s = sftSample(tok, r);
-    if (s.response_start < 1) throw new InputFileError(dataFile, `example ${i + 1}: the prompt tokenizes to nothing; the first response token would have no preceding position`);
-    if (s.ids.length <= s.response_start) throw new InputFileError(dataFile, `example ${i + 1}: the response tokenizes to nothing`);
-    return { ids: s.ids, response_start: s.response_start };
-  });
+  const samples = tokenizeSft(tok, rows, dataFile);
   const batchSize = Math.min(batchSizeArg ?? 8, samples.length);
 
   const lora = { r: rank, alpha, targetModules: targets, useRslora: false };
@@ -310,22 +234,10 @@ async function cmdSft(args: Args): Promise<void> {
   });
   const bar = progressBar(steps, showProgress);
   try {
-    // Epochs over a seeded shuffle; each step takes the next batchSize examples.
-    const rng = new Prng(seed);
-    let order: number[] = [];
+    const schedule = new SftSchedule(samples, batchSize, seed);
     let last = NaN;
     for (let step = 1; step <= steps; step++) {
-      const batch: TrainSample[] = [];
-      while (batch.length < batchSize) {
-        if (order.length === 0) {
-          order = samples.map((_, i) => i);
-          for (let i = order.length - 1; i > 0; i--) {
-            const j = Math.floor(rng.next() * (i + 1));
-            [order[i], order[j]] = [order[j], order[i]];
-          }
-        }
-        batch.push(samples[order.pop()!]);
-      }
+      const batch = schedule.next();
       const r = await trainer.step(batch, { kind: 'ce' });
       last = r.loss;
       bar.update(step, `loss ${r.loss.toFixed(4)} |g| ${r.gradNorm.toFixed(3)}`);

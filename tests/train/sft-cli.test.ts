@@ -19,7 +19,8 @@ import { ModelRunner } from '../../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
 import { generate } from '../../src/engine/runtime/generate';
 import { Args } from '../../src/cli/args';
-import { parseSftJsonl, sftSample, trainCommands, type SftTokenizer } from '../../src/cli/train-commands';
+import { trainCommands } from '../../src/cli/train-commands';
+import { parseSftJsonl, sftSample, type SftTokenizer } from '../../src/engine/train/sft-data';
 import { refCeLoss } from './reference-loss';
 
 const PAIRS = [

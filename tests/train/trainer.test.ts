@@ -121,6 +121,44 @@ describe('Trainer', () => {
     await t.release();
   });
 
+  it('distillation reports the teacher log-prob of each response token, scored under the teacher context', async () => {
+    const backend = nodeCpuBackend();
+    const runner = new ModelRunner(cfg, backend);
+    await runner.loadWeights(weights);
+    // B = 0 at initialisation, so the teacher (the student here) is the base model the runner computes.
+    const t = await Trainer.create({ backend, config: cfg, weights: runnerWeightFeeds(runner), state: initLoraState(cfg, lora, 4), teacher: 'student', padId: 0, microBatchSize: 2 });
+    const batch = samplesFor(6, 3, true);
+    const r = await t.evaluateGrad(batch, { kind: 'distill', alpha: 0, topk: 3 });
+    expect(r.diagnostics.teacher_logp).toHaveLength(3);
+    for (let i = 0; i < batch.length; i++) {
+      const s = batch[i];
+      const ids = s.teacher_ids!;
+      const T = ids.length;
+      const out = await runner.forward({
+        ids: BigInt64Array.from(ids.map(BigInt)),
+        positions: BigInt64Array.from(ids.map((_, j) => BigInt(j))),
+        mask: Float32Array.from({ length: T * T }, (_, q) => (q % T <= Math.floor(q / T) ? 0 : -1e9)),
+        batch: 1,
+        seq: T,
+        logits: 'all',
+        wantKv: false,
+      });
+      const V = cfg.vocabSize;
+      const expected: number[] = [];
+      for (let p = s.teacher_response_start! - 1; p < T - 1; p++) {
+        const row = Array.from(out.logits.subarray(p * V, (p + 1) * V));
+        const m = Math.max(...row);
+        const lse = m + Math.log(row.reduce((a, x) => a + Math.exp(x - m), 0));
+        expected.push(row[ids[p + 1]] - lse);
+      }
+      const got = r.diagnostics.teacher_logp[i];
+      expect(got).toHaveLength(expected.length);
+      got.forEach((x, j) => expect(Math.abs(x - expected[j])).toBeLessThan(1e-4));
+    }
+    await t.release();
+    await runner.release();
+  });
+
   it('reports unusable inputs clearly', async () => {
     const backend = nodeCpuBackend();
     const t = await Trainer.create({ backend, config: cfg, weights, state: initLoraState(cfg, lora, 1), padId: 0 });

@@ -123,6 +123,22 @@ export function runnerWeightFeeds(runner: ModelRunner): Record<string, OrtTensor
   return runner.weightFeeds();
 }
 
+/**
+ * Diagnostic name of the teacher's log-prob of each response token (distillation), scored under
+ * the teacher's context; next to the train graph's `student_logp` and `token_divergence`.
+ */
+export const TEACHER_LOGP_DIAGNOSTIC = 'teacher_logp';
+
+/** Keep the loss positions of a [B, S] micro-batch output, per sample, under `name`. */
+function addDiagnostic(diag: Record<string, number[][]>, name: string, data: Float32Array, mb: MicroBatch): void {
+  const rows = (diag[name] ??= []);
+  for (let b = 0; b < mb.batch; b++) {
+    const vals: number[] = [];
+    for (let j = 0; j < mb.seq; j++) if (mb.lossMask[b * mb.seq + j]) vals.push(data[b * mb.seq + j]);
+    rows[mb.sampleIndex[b]] = vals;
+  }
+}
+
 function unwrapGraph(g: Graph | { graph: Graph }): Graph {
   return g instanceof Graph ? g : g.graph;
 }
@@ -326,7 +342,7 @@ export class Trainer {
    * teacher's context and moved to the student's positions ([B, S, k] and [B, S]; 0 where no
    * loss token maps).
    */
-  private async teacherScores(mb: MicroBatch, k: number, studentTopk: BigInt64Array): Promise<{ topk: Float32Array; tail: Float32Array }> {
+  private async teacherScores(mb: MicroBatch, k: number, studentTopk: BigInt64Array): Promise<{ topk: Float32Array; tail: Float32Array; token: Float32Array }> {
     const t = mb.teacher;
     if (!t) throw new Error('distillation needs teacher rows');
     const { session, graph } = await this.session(
@@ -343,7 +359,8 @@ export class Trainer {
     const out = await session.run(this.select(graph, feeds, 'teacher scoring'));
     const topk = (await out[LOSS_OUTPUT.teacherTopkLogp].getData()) as Float32Array;
     const tail = (await out[LOSS_OUTPUT.teacherTailLogp].getData()) as Float32Array;
-    return { topk: teacherToStudent(mb, topk, k), tail: teacherToStudent(mb, tail, 1) };
+    const token = (await out[LOSS_OUTPUT.teacherLogpToken].getData()) as Float32Array;
+    return { topk: teacherToStudent(mb, topk, k), tail: teacherToStudent(mb, tail, 1), token: teacherToStudent(mb, token, 1) };
   }
 
   /** Loss, gradient sum and diagnostics over a batch; the caller owns (disposes) the returned grads. */
@@ -373,6 +390,7 @@ export class Trainer {
     try {
       for (let i = 0; i < n; i++) {
         const mb = batches.micro[i];
+        let teacherToken: Float32Array | null = null;
         const feeds = this.decoderFeeds(mb, this.student);
         feeds[LOSS_INPUT.targets] = new T('int64', mb.targets, [mb.batch, mb.seq]);
         feeds[LOSS_INPUT.lossMask] = new T('float32', mb.lossMask, [mb.batch, mb.seq]);
@@ -385,6 +403,7 @@ export class Trainer {
           const te = await this.teacherScores(mb, loss.topk, ids);
           feeds[LOSS_INPUT.teacherTopkLogp] = new T('float32', te.topk, [mb.batch, mb.seq, loss.topk]);
           feeds[LOSS_INPUT.teacherTailLogp] = new T('float32', te.tail, [mb.batch, mb.seq]);
+          teacherToken = te.token;
         } else if (loss.kind === 'grpo') {
           feeds[LOSS_INPUT.advantages] = new T('float32', mb.advantages!, [mb.batch]);
           let old = mb.oldLogp;
@@ -399,6 +418,7 @@ export class Trainer {
         const out = await session.run(this.select(graph, feeds, 'train step'));
         total += ((await out[LOSS_OUTPUT.loss].getData()) as Float32Array)[0];
         await this.collectDiagnostics(out, graph, mb, diagnostics);
+        if (teacherToken) addDiagnostic(diagnostics, TEACHER_LOGP_DIAGNOSTIC, teacherToken, mb);
         const grads: TensorMap = {};
         for (const s of this.state.specs) grads[s.name] = out[`grad.${s.name}`];
         if (acc === null) acc = grads;
@@ -424,13 +444,7 @@ export class Trainer {
       if (o.name === 'loss' || o.name.startsWith('grad.')) continue;
       const t = out[o.name];
       if (!t || t.dims.length !== 2 || t.dims[0] !== mb.batch || t.dims[1] !== mb.seq || t.type !== 'float32') continue;
-      const data = (await t.getData()) as Float32Array;
-      const rows = (diag[o.name] ??= []);
-      for (let b = 0; b < mb.batch; b++) {
-        const vals: number[] = [];
-        for (let j = 0; j < mb.seq; j++) if (mb.lossMask[b * mb.seq + j]) vals.push(data[b * mb.seq + j]);
-        rows[mb.sampleIndex[b]] = vals;
-      }
+      addDiagnostic(diag, o.name, (await t.getData()) as Float32Array, mb);
     }
   }
 
