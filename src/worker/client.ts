@@ -4,7 +4,9 @@
  */
 import type { EngineEvent, EngineRequest } from './protocol';
 
-type Final = Extract<EngineEvent, { type: 'ready' | 'loaded' | 'logits' | 'generated' | 'stopped' }>;
+/** Events that end a request; the rest (progress, tokens, per-step training logs) stream to its listener. */
+const INTERMEDIATE = new Set<EngineEvent['type']>(['progress', 'token', 'stage', 'train-progress', 'train-log']);
+type Final = Exclude<EngineEvent, { type: 'progress' | 'token' | 'stage' | 'train-progress' | 'train-log' | 'error' }>;
 type Pending = { resolve: (e: Final) => void; reject: (e: Error) => void; onEvent?: (e: EngineEvent) => void };
 
 /** Omit that distributes over a union, so each request keeps its own fields. */
@@ -41,11 +43,11 @@ export class EngineClient {
     if (e.type === 'error') {
       this.pending.delete(e.id);
       p.reject(new Error(e.message));
-    } else if (e.type === 'progress' || e.type === 'token' || e.type === 'stage') {
+    } else if (INTERMEDIATE.has(e.type)) {
       p.onEvent?.(e);
     } else {
       this.pending.delete(e.id);
-      p.resolve(e);
+      p.resolve(e as Final);
     }
   }
 

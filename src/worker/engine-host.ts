@@ -12,6 +12,7 @@ import { leftPadBatch } from '../engine/runtime/batch';
 import { generate } from '../engine/runtime/generate';
 import type { EngineBackend } from '../engine/runtime/ort-types';
 import type { BackendInfo, EngineEvent, EngineRequest, ModelSourceSpec, SamplingSpec } from './protocol';
+import { TrainHost, type TrainableModel } from './train-host';
 
 export interface HostPlatform {
   /** Set up the runtime; called once on 'init'. */
@@ -20,7 +21,7 @@ export interface HostPlatform {
   source?(spec: ModelSourceSpec, onProgress: (file: string, loaded: number, total: number | null, fromCache: boolean) => void): FileSource;
 }
 
-interface LoadedModel {
+interface LoadedModel extends TrainableModel {
   config: ModelConfig;
   runner: ModelRunner;
   tokenizer: PreTrainedTokenizer | null;
@@ -54,8 +55,14 @@ export class EngineHost {
   private stopEpoch = 0;
   /** Requests run one at a time, in order, so a load never races a generation. */
   private queue: Promise<void> = Promise.resolve();
+  private readonly training: TrainHost;
 
-  constructor(private readonly platform: HostPlatform, private readonly emit: (e: EngineEvent) => void) {}
+  constructor(private readonly platform: HostPlatform, private readonly emit: (e: EngineEvent) => void) {
+    this.training = new TrainHost(() => {
+      if (!this.backend) throw new Error('the engine is not initialised yet');
+      return this.backend;
+    }, emit);
+  }
 
   handle(req: EngineRequest): Promise<void> {
     if (req.type === 'stop') {
@@ -109,6 +116,16 @@ export class EngineHost {
         const ids = m.tokenizer.encode(prompt, { add_special_tokens: !m.tokenizer.chat_template });
         return this.generate(req.id, [ids], req.sampling, true, epoch);
       }
+      case 'train-start':
+        return this.training.start(req.id, this.requireModel(), req.settings, req.adapter);
+      case 'train-step':
+        return this.training.step(req.id, req.samples, req.loss);
+      case 'train-sft':
+        return this.training.sft(req.id, req.jsonl, req.steps, req.batchSize, req.seed, () => this.stopEpoch !== epoch);
+      case 'adapter-export':
+        return this.training.exportAdapter(req.id, req.which);
+      case 'adapter-use':
+        return this.training.use(req.id, req.which);
     }
   }
 
@@ -141,10 +158,11 @@ export class EngineHost {
     const runner = new ModelRunner(ckpt.config, this.backend);
     await runner.loadWeights(ckpt.weights);
     const old = this.model;
+    await this.training.release();
     const eos = new Set(ckpt.config.eosTokenIds);
     if (tokenizer?.eos_token_id !== undefined && tokenizer.eos_token_id !== null) eos.add(tokenizer.eos_token_id);
     const config = { ...ckpt.config, eosTokenIds: [...eos] };
-    this.model = { config, runner, tokenizer, padId: config.padTokenId ?? config.eosTokenIds[0] ?? 0 };
+    this.model = { config, runner, tokenizer, padId: config.padTokenId ?? config.eosTokenIds[0] ?? 0, label: src.label };
     if (old) await old.runner.release();
     let params = 0;
     for (const t of ckpt.weights.values()) params += t.data.length;

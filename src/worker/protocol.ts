@@ -3,6 +3,12 @@
  * the UI sends requests and renders the events it gets back. Every request carries an id, and
  * every event that answers one repeats it.
  */
+import type { LoraTarget } from '../engine/models/types';
+import type { AdamWConfig } from '../engine/train/adamw';
+import type { TrainSample } from '../engine/train/batching';
+import type { LossSpec } from '../engine/train/losses';
+
+export type { LossSpec, TrainSample };
 
 export type ModelSourceSpec =
   | { kind: 'embedded'; url: string; label?: string }
@@ -24,7 +30,63 @@ export type EngineRequest =
   | { type: 'logits'; id: number; ids: number[][] }
   | { type: 'generate'; id: number; prompts: number[][]; sampling: SamplingSpec }
   | { type: 'chat'; id: number; text: string; sampling: SamplingSpec }
-  | { type: 'stop'; id: number };
+  | { type: 'stop'; id: number }
+  /** Start (or restart) training on the loaded model: a fresh seeded adapter, or `adapter` (PEFT files) to continue. */
+  | { type: 'train-start'; id: number; settings: TrainSettings; adapter?: Record<string, Uint8Array> }
+  /** One optimizer step on explicit samples (ids, response starts, teacher contexts). */
+  | { type: 'train-step'; id: number; samples: TrainSample[]; loss: LossSpec }
+  /** SFT steps on JSONL lines {"prompt", "response"}; 'stop' ends it after the current step. */
+  | { type: 'train-sft'; id: number; jsonl: string; steps: number; batchSize: number; seed: number }
+  /** The student (or EMA teacher) adapter as PEFT files. */
+  | { type: 'adapter-export'; id: number; which: 'student' | 'teacher' }
+  /** Which adapter generation and logits use from now on (kept current after training). */
+  | { type: 'adapter-use'; id: number; which: AdapterChoice };
+
+export type AdapterChoice = 'none' | 'student' | 'teacher';
+
+export interface TrainSettings {
+  rank: number;
+  alpha: number;
+  targets: LoraTarget[];
+  useRslora: boolean;
+  /** Seeds the adapter's A matrices. */
+  seed: number;
+  optimizer: Partial<AdamWConfig>;
+  /** Distillation teacher: an EMA copy of the student, or the student itself. */
+  teacher: 'ema' | 'student';
+  emaTau: number;
+  /** Samples per micro-batch; null: the whole batch at once. */
+  microBatchSize: number | null;
+  /** base_model_name_or_path written into adapter_config.json; null: the model's label. */
+  baseModel: string | null;
+}
+
+export interface TrainerInfo {
+  /** Trainable parameters. */
+  params: number;
+  modules: number;
+  rank: number;
+  targets: LoraTarget[];
+  step: number;
+  teacher: 'ema' | 'student';
+}
+
+export interface TrainStepLog {
+  step: number;
+  loss: number;
+  tokenCount: number;
+  gradNorm: number;
+  clipScale: number;
+  lr: number;
+  ms: number;
+  /** Per-token outputs of the train graph, per sample, per response token. */
+  diagnostics: Record<string, number[][]>;
+}
+
+export interface AdapterFiles {
+  'adapter_config.json': Uint8Array;
+  'adapter_model.safetensors': Uint8Array;
+}
 
 export interface BackendInfo {
   backend: 'webgpu' | 'wasm' | 'node-cpu';
@@ -56,4 +118,11 @@ export type EngineEvent =
   | { type: 'token'; id: number; step: number; tokens: (number | null)[]; text?: string }
   | { type: 'generated'; id: number; tokens: number[][]; logprobs: number[][]; finish: string[]; text?: string; ms: number }
   | { type: 'stopped'; id: number }
-  | { type: 'error'; id: number; message: string };
+  | { type: 'error'; id: number; message: string }
+  | { type: 'train-ready'; id: number; info: TrainerInfo }
+  | { type: 'train-progress'; id: number; phase: string; microBatch: number; microBatches: number; step: number; steps: number }
+  | { type: 'train-log'; id: number; log: TrainStepLog; steps: number }
+  | { type: 'train-stepped'; id: number; log: TrainStepLog }
+  | { type: 'train-done'; id: number; logs: TrainStepLog[]; stopped: boolean; ms: number }
+  | { type: 'adapter'; id: number; which: 'student' | 'teacher'; files: AdapterFiles; baseModel: string | null }
+  | { type: 'adapter-used'; id: number; which: AdapterChoice };
