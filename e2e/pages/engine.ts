@@ -3,7 +3,14 @@
  * `window.__engine`, with results converted to plain arrays so they cross `page.evaluate`.
  */
 import { EngineClient } from '../../src/worker/client';
-import type { EngineEvent, ModelSourceSpec, SamplingSpec } from '../../src/worker/protocol';
+import type { AdapterChoice, EngineEvent, LossSpec, ModelSourceSpec, SamplingSpec, TrainSample, TrainSettings } from '../../src/worker/protocol';
+
+type Ev<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
+
+/** Plain arrays cross page.evaluate more reliably than typed arrays. */
+function plainFiles(files: Record<string, Uint8Array>): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Array.from(v)]));
+}
 
 const client = EngineClient.create();
 const events: EngineEvent[] = [];
@@ -39,6 +46,26 @@ const api = {
     });
     const totalMs = performance.now() - t0;
     return { tokens: r.tokens, logprobs: r.logprobs, finish: r.finish, streamed, firstTokenMs, totalMs };
+  },
+  async trainStart(settings: TrainSettings, adapter?: Record<string, number[]>) {
+    const files = adapter ? Object.fromEntries(Object.entries(adapter).map(([k, v]) => [k, Uint8Array.from(v)])) : undefined;
+    const r = await client.request<Ev<'train-ready'>>({ type: 'train-start', settings, adapter: files });
+    return r.info;
+  },
+  async trainSft(jsonl: string, steps: number, batchSize: number, seed: number) {
+    const r = await client.request<Ev<'train-done'>>({ type: 'train-sft', jsonl, steps, batchSize, seed }, record);
+    return { logs: r.logs, stopped: r.stopped, ms: r.ms };
+  },
+  async trainStep(samples: TrainSample[], loss: LossSpec) {
+    const r = await client.request<Ev<'train-stepped'>>({ type: 'train-step', samples, loss }, record);
+    return r.log;
+  },
+  async exportAdapter(which: 'student' | 'teacher') {
+    const r = await client.request<Ev<'adapter'>>({ type: 'adapter-export', which });
+    return { baseModel: r.baseModel, files: plainFiles(r.files as unknown as Record<string, Uint8Array>) };
+  },
+  async useAdapter(which: AdapterChoice) {
+    await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which });
   },
 };
 
