@@ -1,5 +1,5 @@
 /**
- * The playground shell: engine and model on the left, generation in the main area. Starting the
+ * The playground shell: engine and model on the left, generation and LoRA training in the main area. Starting the
  * engine is idempotent, so StrictMode's double effect creates one worker.
  */
 import { useEffect } from 'react';
@@ -11,6 +11,7 @@ import { LoadProgress } from './engine/LoadProgress';
 import { ModelSummaryCard } from './engine/ModelSummaryCard';
 import { ResumeNotice } from './engine/ResumeNotice';
 import { SourcePicker } from './engine/SourcePicker';
+import { TrainPanel } from './train/TrainPanel';
 
 export function App() {
   useEffect(() => {
@@ -33,6 +34,7 @@ export function App() {
         <main className="main">
           <ErrorBox />
           <GeneratePanel />
+          <TrainPanel />
         </main>
       </div>
     </div>

@@ -66,6 +66,8 @@ export interface TrainerInfo {
   params: number;
   modules: number;
   rank: number;
+  alpha: number;
+  useRslora: boolean;
   targets: LoraTarget[];
   step: number;
   teacher: 'ema' | 'student';

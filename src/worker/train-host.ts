@@ -15,6 +15,8 @@ import { parseSftJsonl, SftSchedule, tokenizeSft, type SftTokenizer } from '../e
 import { checkLossSpec, Trainer, type StepResult, type TrainProgress } from '../engine/train/trainer';
 import type { AdapterChoice, EngineEvent, LossSpec, TrainSample, TrainSettings, TrainStepLog } from './protocol';
 
+export { DEFAULT_TRAIN_SETTINGS } from './train-defaults';
+
 /** What the training side needs of the loaded model. */
 export interface TrainableModel {
   config: ModelConfig;
@@ -23,19 +25,6 @@ export interface TrainableModel {
   padId: number;
   label: string;
 }
-
-export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
-  rank: 8,
-  alpha: 16,
-  targets: [...LORA_TARGETS],
-  useRslora: false,
-  seed: 0,
-  optimizer: { lr: 1e-3, warmupSteps: 0, weightDecay: 0.01, maxGradNorm: 1 },
-  teacher: 'ema',
-  emaTau: 0.05,
-  microBatchSize: null,
-  baseModel: null,
-};
 
 /** Throws a readable error for settings the trainer cannot use (LoRA details are checked by the trainer). */
 export function checkTrainSettings(s: TrainSettings): void {
@@ -114,7 +103,16 @@ export class TrainHost {
     this.emit({
       type: 'train-ready',
       id,
-      info: { params, modules: state.specs.length / 2, rank: state.lora!.r, targets: state.targets, step: trainer.stepCount, teacher: trainer.teacherMode },
+      info: {
+        params,
+        modules: state.specs.length / 2,
+        rank: state.lora!.r,
+        alpha: state.lora!.alpha,
+        useRslora: state.lora!.useRslora,
+        targets: state.targets,
+        step: trainer.stepCount,
+        teacher: trainer.teacherMode,
+      },
     });
   }
 

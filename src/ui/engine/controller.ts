@@ -26,7 +26,12 @@ let starting: Promise<void> | null = null;
 const set = useLab.setState;
 const get = useLab.getState;
 
-function message(err: unknown): string {
+/** The engine worker's client, once startEngine() created it (training and other panels share it). */
+export function engineClient(): EngineClient | null {
+  return client;
+}
+
+export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 

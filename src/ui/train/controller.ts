@@ -1,0 +1,193 @@
+/**
+ * Drives LoRA training in the engine worker from the training panel: start a trainer with the
+ * panel's settings, run SFT steps with progress, stop, export the adapter as a zip download,
+ * choose whether generation uses it, and keep the latest adapter per model in IndexedDB so it
+ * survives a reload.
+ */
+import type { EngineEvent, TrainSettings } from '../../worker/protocol';
+import { DEFAULT_TRAIN_SETTINGS } from '../../worker/train-defaults';
+import { deleteAdapter, loadAdapter, saveAdapter } from '../../storage/db';
+import { engineClient, message, stop } from '../engine/controller';
+import { downloadBytes } from '../files/download';
+import { makeZip } from '../files/zip';
+import { useLab } from '../store';
+import { INITIAL_TRAIN_RUNTIME, trainKey, useTrain, type TrainUiSettings } from './store';
+
+type Ev<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
+
+const set = useTrain.setState;
+const get = useTrain.getState;
+
+function workerSettings(s: TrainUiSettings): TrainSettings {
+  return {
+    ...DEFAULT_TRAIN_SETTINGS,
+    rank: s.rank,
+    alpha: s.alpha,
+    useRslora: s.useRslora,
+    targets: [...s.targets],
+    seed: s.seed,
+    optimizer: { ...DEFAULT_TRAIN_SETTINGS.optimizer, lr: s.lr, warmupSteps: s.warmupSteps },
+  };
+}
+
+function currentModel(): string | null {
+  return useLab.getState().model?.label ?? null;
+}
+
+/** A new model drops the worker's trainer: forget ours and look for a saved adapter. */
+let lastModel: unknown = null;
+useLab.subscribe((s) => {
+  if (s.model === lastModel) return;
+  lastModel = s.model;
+  set({ ...INITIAL_TRAIN_RUNTIME });
+  if (s.model) void refreshSaved();
+});
+
+async function refreshSaved(): Promise<void> {
+  const model = currentModel();
+  if (!model) return;
+  try {
+    const a = await loadAdapter(model);
+    if (currentModel() === model) set({ saved: a ? { model, steps: a.steps, savedAt: a.savedAt } : null });
+  } catch {
+    // IndexedDB unavailable (private mode, blocked): nothing to offer.
+  }
+}
+
+function busy(): boolean {
+  return get().status !== 'idle' || useLab.getState().generation.running || useLab.getState().load?.status === 'loading';
+}
+
+async function startFresh(): Promise<boolean> {
+  const client = engineClient();
+  if (!client) return false;
+  const s = get();
+  set({ status: 'starting', error: null });
+  try {
+    await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(s) });
+    set({ startedWith: trainKey(s), trainedSteps: 0, stepOffset: 0, history: [], status: 'idle' });
+    if (s.useAdapter) await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: 'student' });
+    return true;
+  } catch (err) {
+    set({ status: 'idle', error: message(err) });
+    return false;
+  }
+}
+
+/** Run the panel's number of SFT steps, starting a fresh adapter first when needed. */
+export async function train(): Promise<void> {
+  const client = engineClient();
+  if (!client || !useLab.getState().model || busy()) return;
+  const s = get();
+  if (s.startedWith !== trainKey(s) && !(await startFresh())) return;
+  set({ status: 'training', error: null, progress: { step: 0, steps: s.steps, phase: 'starting' } });
+  try {
+    const done = await client.request<Ev<'train-done'>>(
+      { type: 'train-sft', jsonl: s.jsonl, steps: s.steps, batchSize: s.batchSize, seed: s.seed + get().trainedSteps },
+      (e) => {
+        if (e.type === 'train-progress') set({ progress: { step: e.step, steps: e.steps, phase: e.phase } });
+        else if (e.type === 'train-log') {
+          const l = e.log;
+          set((st) => {
+            const step = st.stepOffset + l.step;
+            return { history: [...st.history, { step, loss: l.loss, gradNorm: l.gradNorm, ms: l.ms }], trainedSteps: step };
+          });
+        }
+      },
+    );
+    set({ status: 'idle', progress: null, error: done.stopped ? 'Stopped.' : null });
+    await persistAdapter();
+  } catch (err) {
+    set({ status: 'idle', progress: null, error: message(err) });
+  }
+}
+
+export function stopTraining(): Promise<void> {
+  return stop();
+}
+
+/** Throw away the trained adapter and start again from the seeded initialisation. */
+export async function resetAdapter(): Promise<void> {
+  if (busy()) return;
+  await startFresh();
+}
+
+async function exportFiles(): Promise<Ev<'adapter'> | null> {
+  const client = engineClient();
+  if (!client || get().startedWith === null) return null;
+  return client.request<Ev<'adapter'>>({ type: 'adapter-export', which: 'student' });
+}
+
+async function persistAdapter(): Promise<void> {
+  const model = currentModel();
+  const trained = get().trainedSteps;
+  if (!model || trained === 0) return;
+  try {
+    const a = await exportFiles();
+    if (!a) return;
+    const savedAt = Date.now();
+    await saveAdapter({ model, steps: trained, savedAt, files: { ...a.files } });
+    set({ saved: { model, steps: trained, savedAt } });
+  } catch (err) {
+    set({ error: `the adapter was trained but could not be saved for the next visit: ${message(err)}` });
+  }
+}
+
+/** The safe file-name part of a model label. */
+function slug(label: string): string {
+  return label.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
+}
+
+/** One click: the PEFT adapter (adapter_config.json + adapter_model.safetensors) as a zip. */
+export async function downloadAdapter(): Promise<void> {
+  if (busy()) return;
+  set({ status: 'exporting', error: null });
+  try {
+    const a = await exportFiles();
+    if (!a) throw new Error('train an adapter first');
+    const zip = makeZip(Object.entries(a.files).map(([name, data]) => ({ name, data })));
+    const s = get();
+    downloadBytes(`${slug(currentModel() ?? 'model')}-lora-r${s.rank}-step${s.trainedSteps}.zip`, zip, 'application/zip');
+    set({ status: 'idle' });
+  } catch (err) {
+    set({ status: 'idle', error: message(err) });
+  }
+}
+
+export async function setUseAdapter(on: boolean): Promise<void> {
+  const client = engineClient();
+  set({ useAdapter: on });
+  if (!client || get().startedWith === null) return;
+  try {
+    await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: on ? 'student' : 'none' });
+  } catch (err) {
+    set({ error: message(err) });
+  }
+}
+
+/** Continue from the adapter saved for this model (its own rank, alpha and targets). */
+export async function restoreSaved(): Promise<void> {
+  const client = engineClient();
+  const model = currentModel();
+  if (!client || !model || busy()) return;
+  set({ status: 'starting', error: null });
+  try {
+    const a = await loadAdapter(model);
+    if (!a) throw new Error(`no saved adapter for ${model}`);
+    const info = (await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(get()), adapter: a.files })).info;
+    const s = get();
+    // Adopt the adapter's own shape so further training continues it rather than restarting.
+    const shape = { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets };
+    set({ ...shape, startedWith: trainKey({ ...s, ...shape }), trainedSteps: a.steps, stepOffset: a.steps, history: [], status: 'idle' });
+    if (s.useAdapter) await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: 'student' });
+  } catch (err) {
+    set({ status: 'idle', error: message(err) });
+  }
+}
+
+export async function forgetSaved(): Promise<void> {
+  const model = currentModel();
+  if (!model) return;
+  await deleteAdapter(model).catch(() => undefined);
+  set({ saved: null });
+}
