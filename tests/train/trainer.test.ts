@@ -159,6 +159,20 @@ describe('Trainer', () => {
     await runner.release();
   });
 
+  it('full fine-tuning on an fp16-weight backend trains fp32 master weights, exactly as on an fp32 backend', async () => {
+    const c2 = tinyConfig('qwen3', { vocabSize: 41, numLayers: 1 });
+    const w2 = randomWeights(c2, 8);
+    const batch = samplesFor(3, 3, false).map((s) => ({ ...s, ids: s.ids.map((x) => x % c2.vocabSize) }));
+    const run = async (weightDtype: 'float32' | 'float16') => {
+      const t = await Trainer.create({ backend: nodeCpuBackend({ weightDtype }), config: c2, weights: w2, state: fullState(c2, w2), padId: 0, optimizer: { lr: 1e-2 } });
+      const losses: number[] = [];
+      for (let i = 0; i < 2; i++) losses.push((await t.step(batch, { kind: 'ce' })).loss);
+      await t.release();
+      return losses;
+    };
+    expect(await run('float16')).toEqual(await run('float32'));
+  });
+
   it('reports unusable inputs clearly', async () => {
     const backend = nodeCpuBackend();
     const t = await Trainer.create({ backend, config: cfg, weights, state: initLoraState(cfg, lora, 1), padId: 0 });

@@ -204,9 +204,10 @@ export class Trainer {
     this.config = opts.config;
     this.backend = opts.backend;
     this.state = cloneState(opts.state);
-    this.weightDtype = opts.backend.weightDtype ?? 'float32';
+    // Full fine-tuning feeds its own fp32 trainable copies as the weights (they are the master
+    // copy AdamW updates), so its graphs take fp32 weights even on an fp16 backend.
+    this.weightDtype = this.state.kind === 'full' ? 'float32' : (opts.backend.weightDtype ?? 'float32');
     this.invFreq = ropeInvFreq(opts.config);
-    if (this.state.kind === 'full' && this.weightDtype !== 'float32') throw new Error('full fine-tuning needs float32 weights on the backend');
     this.teacherMode = opts.teacher ?? 'ema';
     this.emaTau = opts.emaTau ?? EMA_DEFAULT_TAU;
     checkTau(this.emaTau);
