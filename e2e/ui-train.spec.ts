@@ -3,7 +3,9 @@
  * one-click PEFT download that onnxruntime-node can load and that lowers the loss, a bad data
  * file reported by line, and the adapter kept in IndexedDB across a reload.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { importPeftAdapter } from '../src/engine/lora/peft';
 import { NodeFolderSource } from '../src/engine/models/node-source';
@@ -71,6 +73,24 @@ test('train in the panel, download the PEFT zip, keep the adapter across a reloa
   const [tuned, base] = [await nodeLoss(files), await nodeLoss(null)];
   console.log(`response CE on the training data: base ${base.toFixed(4)}, downloaded adapter ${tuned.toFixed(4)}`);
   expect(tuned).toBeLessThan(base);
+
+  // Loading adapter files from disk: a broken one is reported and changes nothing; the good one
+  // (the download, unpacked) continues training from step 0 of this session.
+  const dir = await mkdtemp(path.join(tmpdir(), 'pmd-ui-adapter-'));
+  try {
+    for (const [name, data] of files) await writeFile(path.join(dir, name), data);
+    await mkdir(path.join(dir, 'broken'));
+    await writeFile(path.join(dir, 'broken', 'adapter_config.json'), files.get('adapter_config.json')!);
+    await writeFile(path.join(dir, 'broken', 'adapter_model.safetensors'), files.get('adapter_model.safetensors')!.subarray(0, 40));
+    await page.getByTestId('import-adapter').setInputFiles([path.join(dir, 'broken', 'adapter_config.json'), path.join(dir, 'broken', 'adapter_model.safetensors')]);
+    await expect(page.getByTestId('train-error')).toContainText('adapter_model.safetensors');
+    await expect(page.getByTestId('train-status')).toContainText('4 steps trained');
+    await page.getByTestId('import-adapter').setInputFiles([path.join(dir, 'adapter_config.json'), path.join(dir, 'adapter_model.safetensors')]);
+    await expect(page.getByTestId('train-status')).toContainText('0 steps trained');
+    await expect(page.getByTestId('train-error')).toHaveCount(0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 
   // Generation with the adapter switched on still works.
   await page.getByTestId('use-adapter').check();

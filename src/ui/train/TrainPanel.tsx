@@ -9,7 +9,7 @@ import { LORA_TARGETS } from '../../engine/models/types';
 import { formatMs } from '../format';
 import { NumberField } from '../engine/NumberField';
 import { useLab } from '../store';
-import { downloadAdapter, forgetSaved, resetAdapter, restoreSaved, setUseAdapter, stopTraining, train } from './controller';
+import { downloadAdapter, forgetSaved, importAdapter, resetAdapter, restoreSaved, setUseAdapter, stopTraining, train } from './controller';
 import { LossChart } from './LossChart';
 import { trainKey, useTrain } from './store';
 
@@ -93,6 +93,21 @@ export function TrainPanel() {
         <button type="button" className="link" onClick={() => void resetAdapter()} disabled={!idle || t.startedWith === null}>
           Reset adapter
         </button>
+        <label className="link file-link" title="Continue from a PEFT adapter: pick adapter_config.json and adapter_model.safetensors">
+          Load adapter…
+          <input
+            type="file"
+            multiple
+            accept=".json,.safetensors"
+            disabled={!idle || !model}
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = '';
+              void importAdapter(files);
+            }}
+            data-testid="import-adapter"
+          />
+        </label>
         <label className="check" title="Generation and chat use the trained adapter">
           <input type="checkbox" checked={t.useAdapter} onChange={(e) => void setUseAdapter(e.target.checked)} data-testid="use-adapter" />
           Generate with the adapter

@@ -185,6 +185,32 @@ export async function restoreSaved(): Promise<void> {
   }
 }
 
+/**
+ * Continue from a PEFT adapter picked from disk (adapter_config.json and
+ * adapter_model.safetensors, e.g. a folder saved by PEFT or by this app). Bad files are
+ * reported and leave the current adapter as it was.
+ */
+export async function importAdapter(picked: File[]): Promise<void> {
+  const client = engineClient();
+  if (!client || !useLab.getState().model || busy() || picked.length === 0) return;
+  set({ status: 'starting', error: null });
+  try {
+    const files: Record<string, Uint8Array> = {};
+    for (const f of picked) {
+      if (f.name === 'adapter_config.json' || f.name === 'adapter_model.safetensors') files[f.name] = new Uint8Array(await f.arrayBuffer());
+    }
+    for (const need of ['adapter_config.json', 'adapter_model.safetensors']) {
+      if (!files[need]) throw new Error(`pick both adapter_config.json and adapter_model.safetensors (${need} is missing)`);
+    }
+    const info = (await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(get()), adapter: files })).info;
+    const shape = { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets };
+    set({ ...shape, startedWith: trainKey({ ...get(), ...shape }), trainedSteps: 0, stepOffset: 0, history: [], status: 'idle' });
+    if (get().useAdapter) await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: 'student' });
+  } catch (err) {
+    set({ status: 'idle', error: `could not load the adapter: ${message(err)}` });
+  }
+}
+
 export async function forgetSaved(): Promise<void> {
   const model = currentModel();
   if (!model) return;
