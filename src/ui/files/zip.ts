@@ -66,19 +66,23 @@ export function makeZip(entries: readonly ZipEntry[], when: Date = new Date()): 
     out.set(b, p);
     p += b.length;
   };
-  for (const f of files) {
-    f.offset = p;
-    u32(0x04034b50);
+  /** The fields local and central headers share, from "version needed" to the name length. */
+  const shared = (f: (typeof files)[number]) => {
     u16(20); // version needed: 2.0
     u16(0x0800); // UTF-8 names
     u16(0); // stored
     u16(time);
     u16(date);
     u32(f.crc);
-    u32(f.data.length);
-    u32(f.data.length);
+    u32(f.data.length); // compressed size
+    u32(f.data.length); // size
     u16(f.name.length);
-    u16(0);
+  };
+  for (const f of files) {
+    f.offset = p;
+    u32(0x04034b50);
+    shared(f);
+    u16(0); // extra
     bytes(f.name);
     bytes(f.data);
   }
@@ -86,15 +90,7 @@ export function makeZip(entries: readonly ZipEntry[], when: Date = new Date()): 
   for (const f of files) {
     u32(0x02014b50);
     u16(20); // made by: 2.0, MS-DOS attributes
-    u16(20);
-    u16(0x0800);
-    u16(0);
-    u16(time);
-    u16(date);
-    u32(f.crc);
-    u32(f.data.length);
-    u32(f.data.length);
-    u16(f.name.length);
+    shared(f);
     u16(0); // extra
     u16(0); // comment
     u16(0); // disk
