@@ -5,9 +5,8 @@
 import { buildDecoderGraph, ropeInvFreq, ropeTables, loraInputNames, pastKeyName, pastValueName, presentKeyName, presentValueName, type GraphMode } from '../models/decoder-graph';
 import { serializeGraph } from '../onnx/serialize';
 import { LORA_TARGETS, loraScale, projectionPath, type LoraAdapter, type LoraTarget, type ModelConfig, type WeightMap } from '../models/types';
-import { expectedWeights } from '../models/weight-layout';
 import type { EngineBackend, OrtSession, OrtTensor } from './ort-types';
-import { f32ArrayToF16 } from '../models/dtype';
+import { uploadModelWeights } from './upload';
 
 export interface KvCache {
   /** Cached positions (including left padding). */
@@ -49,38 +48,7 @@ export class ModelRunner {
 
   /** Upload weights once; the host copies can be dropped afterwards by the caller. */
   async loadWeights(w: WeightMap, onProgress?: (done: number, total: number) => void): Promise<void> {
-    const entries: { name: string; dims: number[]; data: Float32Array | Uint16Array }[] = [];
-    for (const [name, dims] of expectedWeights(this.cfg)) {
-      const t = w.get(name);
-      if (!t) throw new Error(`weight ${name} is missing`);
-      if (t.dims.join(',') !== dims.join(',')) throw new Error(`weight ${name} has shape [${t.dims}], expected [${dims}]`);
-      entries.push({ name, dims: t.dims, data: this.backend.weightDtype === 'float16' ? f32ArrayToF16(t.data) : t.data });
-    }
-    if (this.backend.uploadWeights) {
-      // Upload in chunks of about 256 MiB so the host never holds a second copy of everything.
-      const limit = 256 * 2 ** 20;
-      let chunk: typeof entries = [];
-      let bytes = 0;
-      let done = 0;
-      const flush = async () => {
-        if (chunk.length === 0) return;
-        const tensors = await this.backend.uploadWeights!(chunk);
-        chunk.forEach((e, i) => this.weights.set(e.name, tensors[i]));
-        done += chunk.length;
-        onProgress?.(done, entries.length);
-        chunk = [];
-        bytes = 0;
-      };
-      for (const e of entries) {
-        if (bytes + e.data.byteLength > limit) await flush();
-        chunk.push(e);
-        bytes += e.data.byteLength;
-      }
-      await flush();
-    } else {
-      for (const e of entries) this.weights.set(e.name, await this.backend.uploadWeight(e.name, e.dims, e.data));
-      onProgress?.(entries.length, entries.length);
-    }
+    for (const [name, t] of await uploadModelWeights(this.backend, this.cfg, w, onProgress)) this.weights.set(name, t);
   }
 
   /** Set (or clear) the LoRA adapter applied by every following forward pass. */

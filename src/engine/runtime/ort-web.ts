@@ -77,46 +77,19 @@ function resolveWasmPaths(wasmPaths?: string): string {
 let sessionQueue: Promise<unknown> = Promise.resolve();
 
 /**
- * The GPUDevice every WebGPU session runs on. We create it ourselves and pass it to each
- * session: ORT's own device is torn down and replaced when its last session is released, which
- * would orphan weight buffers uploaded earlier ("buffer associated with another device").
+ * ORT's WebGPU EP creates its GPUDevice with the first session and drops it when its last
+ * session is released, which would orphan every weight buffer allocated on it ("buffer
+ * associated with another device"). The warm-up session is therefore kept for the life of the
+ * page: while it exists, ORT's device does too. (Passing a device of our own in the session
+ * options did not work: buffers made on it were rejected; see DEVELOPERS.md.)
  */
-let ownDevice: GPUDevice | null = null;
+let deviceAnchor: InferenceSession | null = null;
 
 export function sessionOptionsFor(backend: WebBackend): InferenceSession.SessionOptions {
   return {
-    executionProviders: backend === 'webgpu' ? [ownDevice ? { name: 'webgpu', device: ownDevice } : { name: 'webgpu' }] : ['wasm'],
+    executionProviders: backend === 'webgpu' ? [{ name: 'webgpu' }] : ['wasm'],
     graphOptimizationLevel: 'all',
   };
-}
-
-/** Limits ORT's WebGPU kernels may rely on: ask for the adapter's maxima. */
-const WANTED_LIMITS = [
-  'maxBufferSize',
-  'maxStorageBufferBindingSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ',
-  'maxComputeWorkgroupsPerDimension',
-  'maxStorageBuffersPerShaderStage',
-] as const;
-
-async function createOwnDevice(adapter: GPUAdapter): Promise<GPUDevice> {
-  const requiredLimits: Record<string, number> = {};
-  for (const k of WANTED_LIMITS) {
-    const v = (adapter.limits as unknown as Record<string, number | undefined>)[k];
-    if (typeof v === 'number') requiredLimits[k] = v;
-  }
-  const requiredFeatures: GPUFeatureName[] = [];
-  for (const f of ['shader-f16', 'timestamp-query', 'subgroups'] as GPUFeatureName[]) if (adapter.features.has(f)) requiredFeatures.push(f);
-  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-  device.lost.then((info) => {
-    if (ownDevice === device) ownDevice = null;
-    console.error(`WebGPU device lost: ${info.message}`);
-  });
-  return device;
 }
 
 /**
@@ -141,7 +114,6 @@ export async function createSession(
  * before; awaiting covers both.
  */
 export async function getOrtDevice(ort: OrtWeb): Promise<GPUDevice> {
-  if (ownDevice) return ownDevice;
   const device = (await ort.env.webgpu.device) as GPUDevice | undefined;
   if (!device) throw new Error('ORT has no WebGPU device yet: create a WebGPU session first (initOrtWeb does)');
   return device;
@@ -225,9 +197,13 @@ async function warmUp(backend: WebBackend): Promise<void> {
     });
     const y = (await out.y.getData()) as Float32Array;
     if (Array.from(y).join(',') !== '1,2,3,4') throw new Error(`warm-up computed [${Array.from(y)}], expected [1,2,3,4]`);
-  } finally {
+  } catch (e) {
     await session.release();
+    throw e;
   }
+  // On WebGPU the session stays: it keeps ORT's device alive (see deviceAnchor).
+  if (backend === 'webgpu' && !deviceAnchor) deviceAnchor = session;
+  else await session.release();
 }
 
 /**

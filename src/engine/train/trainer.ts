@@ -31,7 +31,7 @@ import { attr, Graph } from '../onnx/graph';
 import { buildDecoderGraph, ropeInvFreq, ropeTables } from '../models/decoder-graph';
 import type { HostTensor, LoraAdapter, LoraTarget, ModelConfig, WeightMap } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
-import { f32ArrayToF16 } from '../models/dtype';
+import { uploadModelWeights } from '../runtime/upload';
 import type { ModelRunner } from '../runtime/model-runner';
 import type { EngineBackend, OrtSession, OrtTensor } from '../runtime/ort-types';
 import { createGraphSession, createOptimizer, disposeTensor, type AdamWConfig, type Optimizer, type TensorMap } from './adamw';
@@ -117,7 +117,7 @@ export interface StepResult extends GradResult {
 
 /**
  * The weight tensors a ModelRunner already uploaded, to share them with a Trainer instead of
- * uploading a second copy. (ModelRunner keeps them private; this reads the field directly.)
+ * uploading a second copy.
  */
 export function runnerWeightFeeds(runner: ModelRunner): Record<string, OrtTensor> {
   return runner.weightFeeds();
@@ -230,17 +230,7 @@ export class Trainer {
     if (this.state.kind === 'full') return; // the trainable tensors are the weights
     const layout = expectedWeights(this.config);
     if (weights instanceof Map) {
-      const entries: { name: string; dims: number[]; data: Float32Array | Uint16Array }[] = [];
-      for (const [name, dims] of layout) {
-        const t = weights.get(name);
-        if (!t) throw new Error(`weight ${name} is missing`);
-        if (t.dims.join(',') !== dims.join(',')) throw new Error(`weight ${name} has shape [${t.dims}], expected [${dims}]`);
-        entries.push({ name, dims, data: this.weightDtype === 'float16' ? f32ArrayToF16(t.data) : t.data });
-      }
-      const up = this.backend.uploadWeights
-        ? await this.backend.uploadWeights(entries)
-        : await Promise.all(entries.map((e) => this.backend.uploadWeight(e.name, e.dims, e.data)));
-      entries.forEach((e, i) => (this.base[e.name] = up[i]));
+      for (const [name, t] of await uploadModelWeights(this.backend, this.config, weights)) this.base[name] = t;
       this.ownsBase = true;
     } else {
       for (const name of layout.keys()) {
