@@ -22,7 +22,7 @@ import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { Trainer } from '../src/engine/train/trainer';
 import { initLoraState } from '../src/engine/train/lora-state';
 import { paramCount, qwen3_06bConfig, randomBenchWeights } from './shapes';
-import { BENCH_LORA, LORA_SEED, PhaseTimer, benchSamples, runTimedSteps, lossFor, type TrainBenchRow } from './pages/train-shared';
+import { BENCH_LORA, LORA_SEED, PhaseTimer, benchSamples, runTimedSteps, lossFor, type TrainBenchRow, runDescription } from './pages/train-shared';
 
 const RESULT_TAG = '@@train-node-result ';
 
@@ -203,12 +203,7 @@ async function main() {
     node: process.version,
     backend: 'onnxruntime-node 1.30 CPU EP, fp32 weights',
     model: { shape: 'Qwen3-0.6B', layers: s.layers, seed: 1 },
-    lora: BENCH_LORA,
-    loss: lossFor(s.loss),
-    batch: s.batch,
-    seq: s.seq,
-    teacherExtra: s.loss === 'distill' ? s.teacherExtra : 0,
-    timedSteps: s.steps,
+    ...runDescription(s),
     note: 'tokPerS = batch*seq / mean step time; responseTokPerS counts loss tokens only; peak RSS = VmHWM of the child process that ran the setting',
     rows,
   };

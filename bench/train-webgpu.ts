@@ -26,7 +26,7 @@ import { chromium, type Browser } from '@playwright/test';
 import { createServer } from 'vite';
 import { Args } from '../src/cli/args';
 import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from '../e2e/chromium';
-import { BENCH_LORA, lossFor, type TrainBenchRow } from './pages/train-shared';
+import { BENCH_LORA, lossFor, type TrainBenchRow, runDescription } from './pages/train-shared';
 import type { TrainRunParams, TrainRunResult } from './pages/train.worker';
 
 const PORT = 5183;
@@ -196,12 +196,7 @@ async function main() {
     browser: `Chromium ${browserVersion}`,
     backend: `onnxruntime-web 1.30 ${ok?.backend ?? backend} (${ok?.adapterInfo ?? '?'}), weights ${ok?.weightDtype ?? '?'}`,
     model: { shape: 'Qwen3-0.6B', layers: base.layers, seed: 1, weights: 'generated in the worker (bench/shapes.ts randomBenchWeights)' },
-    lora: BENCH_LORA,
-    loss: lossFor(base.loss),
-    batch: base.batch,
-    seq: base.seq,
-    teacherExtra: base.loss === 'distill' ? base.teacherExtra : 0,
-    timedSteps: base.steps,
+    ...runDescription(base),
     note: 'tokPerS = batch*seq / mean step time; responseTokPerS counts loss tokens only; peak RSS sums the browser process tree, sampled every 250 ms, one fresh browser per setting',
     rows,
   };

@@ -147,3 +147,15 @@ export async function runTimedSteps(
   }
   return { warmupS, stepS, losses, responseTokens };
 }
+
+/** The fields every training-bench JSON records about what was trained. */
+export function runDescription(s: { loss: string; batch: number; seq: number; teacherExtra: number; steps: number }) {
+  return {
+    lora: BENCH_LORA,
+    loss: lossFor(s.loss),
+    batch: s.batch,
+    seq: s.seq,
+    teacherExtra: s.loss === 'distill' ? s.teacherExtra : 0,
+    timedSteps: s.steps,
+  };
+}
