@@ -22,7 +22,7 @@ import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { Trainer } from '../src/engine/train/trainer';
 import { initLoraState } from '../src/engine/train/lora-state';
 import { paramCount, qwen3_06bConfig, randomBenchWeights } from './shapes';
-import { BENCH_LORA, LORA_SEED, PhaseTimer, benchSamples, runTimedSteps, lossFor, type TrainBenchRow, runDescription } from './pages/train-shared';
+import { BENCH_LORA, LORA_SEED, PhaseTimer, benchSamples, runTimedSteps, lossFor, type TrainBenchRow, runDescription, failedBenchRow } from './pages/train-shared';
 
 const RESULT_TAG = '@@train-node-result ';
 
@@ -50,23 +50,7 @@ interface Settings {
 }
 
 function failedRow(micro: number, loadBefore: number[], error: string): TrainBenchRow {
-  return {
-    micro,
-    microBatches: 0,
-    warmupS: NaN,
-    stepS: [],
-    meanStepS: NaN,
-    tokPerS: NaN,
-    responseTokPerS: NaN,
-    responseTokens: 0,
-    loss: [],
-    peakRssMiB: NaN,
-    setupRssMiB: NaN,
-    phaseS: {},
-    loadBefore,
-    loadAfter: load(),
-    error,
-  };
+  return failedBenchRow(micro, 0, NaN, loadBefore, load(), error);
 }
 
 /** Child: one micro-batch size, result on one tagged stdout line. */

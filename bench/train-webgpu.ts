@@ -26,7 +26,7 @@ import { chromium, type Browser } from '@playwright/test';
 import { createServer } from 'vite';
 import { Args } from '../src/cli/args';
 import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from '../e2e/chromium';
-import { BENCH_LORA, lossFor, type TrainBenchRow, runDescription } from './pages/train-shared';
+import { BENCH_LORA, lossFor, type TrainBenchRow, runDescription, failedBenchRow } from './pages/train-shared';
 import type { TrainRunParams, TrainRunResult } from './pages/train.worker';
 
 const PORT = 5183;
@@ -74,24 +74,7 @@ async function runSetting(p: TrainRunParams, maxMinutes: number, url: string): P
   let browser: Browser | null = null;
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, browserTreeRssMiB())), 250);
-  const failed = (error: string): Row => ({
-    micro: p.micro,
-    microBatches: Math.ceil(p.batch / p.micro),
-    setupS: NaN,
-    warmupS: NaN,
-    stepS: [],
-    meanStepS: NaN,
-    tokPerS: NaN,
-    responseTokPerS: NaN,
-    responseTokens: 0,
-    loss: [],
-    peakRssMiB: peak,
-    setupRssMiB: NaN,
-    phaseS: {},
-    loadBefore,
-    loadAfter: load(),
-    error,
-  });
+  const failed = (error: string): Row => ({ ...failedBenchRow(p.micro, Math.ceil(p.batch / p.micro), peak, loadBefore, load(), error), setupS: NaN });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: p.backend === 'webgpu' ? [...WEBGPU_ARGS, ...BASE_ARGS] : BASE_ARGS, headless: true });

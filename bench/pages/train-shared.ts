@@ -159,3 +159,24 @@ export function runDescription(s: { loss: string; batch: number; seq: number; te
     timedSteps: s.steps,
   };
 }
+
+/** The row of a setting that did not produce a timed step (out of memory, error, time limit). */
+export function failedBenchRow(micro: number, microBatches: number, peakRssMiB: number, loadBefore: number[], loadAfter: number[], error: string): TrainBenchRow {
+  return {
+    micro,
+    microBatches,
+    warmupS: NaN,
+    stepS: [],
+    meanStepS: NaN,
+    tokPerS: NaN,
+    responseTokPerS: NaN,
+    responseTokens: 0,
+    loss: [],
+    peakRssMiB,
+    setupRssMiB: NaN,
+    phaseS: {},
+    loadBefore,
+    loadAfter,
+    error,
+  };
+}
