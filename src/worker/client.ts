@@ -5,8 +5,9 @@
 import type { EngineEvent, EngineRequest } from './protocol';
 
 /** Events that end a request; the rest (progress, tokens, per-step training logs) stream to its listener. */
-const INTERMEDIATE = new Set<EngineEvent['type']>(['progress', 'token', 'stage', 'train-progress', 'train-log']);
-type Final = Exclude<EngineEvent, { type: 'progress' | 'token' | 'stage' | 'train-progress' | 'train-log' | 'error' }>;
+const INTERMEDIATE_TYPES = ['progress', 'token', 'stage', 'train-progress', 'train-log'] as const;
+const INTERMEDIATE = new Set<EngineEvent['type']>(INTERMEDIATE_TYPES);
+type Final = Exclude<EngineEvent, { type: (typeof INTERMEDIATE_TYPES)[number] | 'error' }>;
 type Pending = { resolve: (e: Final) => void; reject: (e: Error) => void; onEvent?: (e: EngineEvent) => void };
 
 /** Omit that distributes over a union, so each request keeps its own fields. */

@@ -174,7 +174,7 @@ export class TrainHost {
 
   async use(id: number, which: AdapterChoice): Promise<void> {
     if (which !== 'none' && which !== 'student' && which !== 'teacher') throw new Error(`unknown adapter choice ${JSON.stringify(which)}`);
-    if (which !== 'none') this.require();
+    // Remembered even before training starts: the next trainer's adapter is used at once.
     this.using = which;
     await this.refreshAdapter();
     this.emit({ type: 'adapter-used', id, which });

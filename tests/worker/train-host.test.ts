@@ -132,6 +132,21 @@ describe('training in the worker (EngineHost)', () => {
     expect(await logitsOf()).toEqual(base);
   });
 
+  it('a choice made before training starts applies to the trainer started later', async () => {
+    const { send } = await makeHost();
+    const logitsOf = async () => {
+      const e = await send({ type: 'logits', ids: [[1, 2, 3]] });
+      if (e.type !== 'logits') throw new Error(JSON.stringify(e));
+      return Array.from(e.logits[0][2]);
+    };
+    const base = await logitsOf();
+    expect(await send({ type: 'adapter-use', which: 'student' })).toMatchObject({ type: 'adapter-used', which: 'student' });
+    await send({ type: 'train-start', settings: settings({ optimizer: { lr: 5e-2 } }) });
+    expect(await logitsOf()).toEqual(base); // B = 0: the fresh adapter changes nothing yet
+    await send({ type: 'train-sft', jsonl: JSONL, steps: 1, batchSize: 3, seed: 1 });
+    expect(await logitsOf()).not.toEqual(base);
+  });
+
   it('a distillation step reports loss, gradient norm and per-token student/teacher log-probs and divergence', async () => {
     const { send } = await makeHost();
     await send({ type: 'train-start', settings: settings({ teacher: 'ema' }) });

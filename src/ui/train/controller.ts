@@ -66,7 +66,6 @@ async function startFresh(): Promise<boolean> {
   try {
     await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(s) });
     set({ startedWith: trainKey(s), trainedSteps: 0, stepOffset: 0, history: [], status: 'idle' });
-    if (s.useAdapter) await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: 'student' });
     return true;
   } catch (err) {
     set({ status: 'idle', error: message(err) });
@@ -157,29 +156,36 @@ export async function downloadAdapter(): Promise<void> {
 export async function setUseAdapter(on: boolean): Promise<void> {
   const client = engineClient();
   set({ useAdapter: on });
-  if (!client || get().startedWith === null) return;
+  if (!client) return;
   try {
+    // The worker remembers the choice, also for a trainer started later.
     await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: on ? 'student' : 'none' });
   } catch (err) {
     set({ error: message(err) });
   }
 }
 
-/** Continue from the adapter saved for this model (its own rank, alpha and targets). */
+/**
+ * Start the worker's trainer from PEFT files, adopting the adapter's own rank, alpha and
+ * targets so further training continues it rather than restarting. `steps`: what it was
+ * trained for already.
+ */
+async function continueFrom(files: Record<string, Uint8Array>, steps: number): Promise<void> {
+  const client = engineClient()!;
+  const info = (await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(get()), adapter: files })).info;
+  const shape = { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets };
+  set({ ...shape, startedWith: trainKey({ ...get(), ...shape }), trainedSteps: steps, stepOffset: steps, history: [], status: 'idle' });
+}
+
+/** Continue from the adapter saved in IndexedDB for this model. */
 export async function restoreSaved(): Promise<void> {
-  const client = engineClient();
   const model = currentModel();
-  if (!client || !model || busy()) return;
+  if (!engineClient() || !model || busy()) return;
   set({ status: 'starting', error: null });
   try {
     const a = await loadAdapter(model);
     if (!a) throw new Error(`no saved adapter for ${model}`);
-    const info = (await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(get()), adapter: a.files })).info;
-    const s = get();
-    // Adopt the adapter's own shape so further training continues it rather than restarting.
-    const shape = { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets };
-    set({ ...shape, startedWith: trainKey({ ...s, ...shape }), trainedSteps: a.steps, stepOffset: a.steps, history: [], status: 'idle' });
-    if (s.useAdapter) await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: 'student' });
+    await continueFrom(a.files, a.steps);
   } catch (err) {
     set({ status: 'idle', error: message(err) });
   }
@@ -191,8 +197,7 @@ export async function restoreSaved(): Promise<void> {
  * reported and leave the current adapter as it was.
  */
 export async function importAdapter(picked: File[]): Promise<void> {
-  const client = engineClient();
-  if (!client || !useLab.getState().model || busy() || picked.length === 0) return;
+  if (!engineClient() || !useLab.getState().model || busy() || picked.length === 0) return;
   set({ status: 'starting', error: null });
   try {
     const files: Record<string, Uint8Array> = {};
@@ -202,10 +207,7 @@ export async function importAdapter(picked: File[]): Promise<void> {
     for (const need of ['adapter_config.json', 'adapter_model.safetensors']) {
       if (!files[need]) throw new Error(`pick both adapter_config.json and adapter_model.safetensors (${need} is missing)`);
     }
-    const info = (await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(get()), adapter: files })).info;
-    const shape = { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets };
-    set({ ...shape, startedWith: trainKey({ ...get(), ...shape }), trainedSteps: 0, stepOffset: 0, history: [], status: 'idle' });
-    if (get().useAdapter) await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: 'student' });
+    await continueFrom(files, 0);
   } catch (err) {
     set({ status: 'idle', error: `could not load the adapter: ${message(err)}` });
   }
