@@ -10,7 +10,7 @@ import { parseModelConfig } from '../src/engine/models/config';
 import { writeSafetensors, type WritableDtype } from '../src/engine/models/safetensors';
 import type { Family } from '../src/engine/models/types';
 import { expectedWeights } from '../src/engine/models/weight-layout';
-import { hashSeed, Prng } from '../src/engine/util/prng';
+import { hashSeed, Prng } from '../src/util/prng';
 
 export interface TinyCheckpointOptions {
   family: Family;

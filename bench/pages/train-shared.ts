@@ -13,7 +13,7 @@
 import type { LossSpec } from '../../src/engine/train/losses';
 import type { TrainSample } from '../../src/engine/train/batching';
 import { LORA_TARGETS, type LoraConfig } from '../../src/engine/models/types';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 
 export const BENCH_LORA: LoraConfig = { r: 16, alpha: 32, targetModules: [...LORA_TARGETS], useRslora: false };
 export const LORA_SEED = 7;

@@ -37,6 +37,7 @@ import { initLoraState, loraStateFromAdapter, peftTensorName } from '../engine/t
 import { checkLossSpec, Trainer, type LossSpec } from '../engine/train/trainer';
 import type { TrainSample } from '../engine/train/batching';
 import { InputFileError, parseSftJsonl, SftSchedule, tokenizeSft, type SftTokenizer } from '../engine/train/sft-data';
+import { isRecord } from '../util/records';
 
 type Command = (args: Args) => Promise<void>;
 
@@ -45,9 +46,6 @@ export const TRAIN_USAGE = `  grad      --model <dir> --adapter <peft-dir> --bat
             [--alpha <a>] [--batch-size <n>] [--micro-batch <n>] [--targets q_proj,v_proj,...]
             [--warmup <n>] [--seed <s>] [--no-progress]`;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 // ---------------------------------------------------------------------------------------------
 // batch.json

@@ -14,6 +14,7 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import type { BackendInfo, EngineEvent, ModelSummary, SamplingSpec } from '../worker/protocol';
+import { isRecord } from '../util/records';
 
 export type SourceKind = 'embedded' | 'hub' | 'files';
 
@@ -192,9 +193,6 @@ export const useLab = create<LabState>()(
 // ---------------------------------------------------------------------------------------------
 // Validation of stored settings
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function str(v: unknown, fallback: string): string {
   return typeof v === 'string' ? v : fallback;

@@ -15,7 +15,7 @@ import { serializeGraph } from '../../src/engine/onnx/serialize';
 import { buildDecoderGraph, ropeInvFreq, ropeTables } from '../../src/engine/models/decoder-graph';
 import { leftPadBatch } from '../../src/engine/runtime/batch';
 import { LORA_TARGETS, loraScale, projectionPath, type ModelConfig } from '../../src/engine/models/types';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { randomAdapter, randomWeights } from '../support/random-model';
 import type { Graph } from '../../src/engine/onnx/graph';
 

@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { attr, Graph, type Dim } from '../../src/engine/onnx/graph';
 import { serializeGraph } from '../../src/engine/onnx/serialize';
 import { buildGradientGraphWithStats, type GradientOptions, type GradientStats } from '../../src/engine/onnx/autodiff';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { serializeAsFloat64 } from './float64';
 
 export type Feeds = Record<string, ort.Tensor>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashSeed, portableLog, Prng } from '../../src/engine/util/prng';
+import { hashSeed, portableLog, Prng } from '../../src/util/prng';
 
 describe('Prng', () => {
   it('is deterministic per seed and differs between seeds', () => {

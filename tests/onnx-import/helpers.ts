@@ -8,7 +8,7 @@ import { ProtoWriter } from '../../src/engine/onnx/protobuf';
 import { expectedWeights } from '../../src/engine/models/weight-layout';
 import { f32Bits, f32BitsToF16 } from '../../src/engine/models/dtype';
 import type { Family, HostTensor, ModelConfig, WeightMap } from '../../src/engine/models/types';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { tinyConfig as baseTinyConfig } from '../support/random-model';
 
 /** Uniform [0, 1) stream from the project's seeded generator. */

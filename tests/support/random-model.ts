@@ -1,5 +1,5 @@
 /** Small ModelConfigs and seeded random weights for engine tests, built straight in memory. */
-import { Prng, hashSeed } from '../../src/engine/util/prng';
+import { Prng, hashSeed } from '../../src/util/prng';
 import { expectedWeights } from '../../src/engine/models/weight-layout';
 import { LORA_TARGETS, projectionPath, projectionShape, type Family, type LoraAdapter, type LoraTarget, type ModelConfig, type WeightMap } from '../../src/engine/models/types';
 

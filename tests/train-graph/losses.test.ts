@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Graph } from '../../src/engine/onnx/graph';
 import { buildGradientGraphWithStats } from '../../src/engine/onnx/autodiff';
 import { appendLoss, appendTeacherScoring, DEFAULT_TAIL_EPS, groupAdvantages, type LossSpec } from '../../src/engine/train/losses';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { errorsAt, fdCheck, gradients } from '../autodiff/helpers';
 import { refCe, refDistill, refFd, refGrpo, refTeacherScoring, refTopkAll, type RefBatch } from './reference-losses';
 import { f32, fmt, i64t, maxRelErr, normErr, num, relErr, runGraph, scalar, type Feeds } from './setup';

@@ -20,7 +20,7 @@ import { leftPadBatch, type PaddedBatch } from '../../src/engine/runtime/batch';
 import { buildStudentTopkGraph, buildTeacherScoringGraph, buildTrainStepGraph, type LossSpec, type TrainStepGraph } from '../../src/engine/train/train-graph';
 import { DEFAULT_TAIL_EPS } from '../../src/engine/train/losses';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../src/engine/models/dtype';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { session, toFloat64Feeds } from '../autodiff/helpers';
 import { referenceLogits } from '../reference/forward';
 import { randomAdapter, randomWeights, tinyConfig } from '../support/random-model';

@@ -13,7 +13,7 @@ import {
 } from '../../src/engine/train/adamw';
 import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
 import { serializeGraph } from '../../src/engine/onnx/serialize';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 
 const specs: ParamSpec[] = [
   { name: 'a', dims: [3, 5] },

@@ -13,7 +13,7 @@ import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
 import { Trainer } from '../../src/engine/train/trainer';
 import { initLoraState } from '../../src/engine/train/lora-state';
 import type { TrainSample } from '../../src/engine/train/batching';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { responseLogp } from './reference-loss';
 
 const STEPS = 40;

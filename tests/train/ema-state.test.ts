@@ -13,7 +13,7 @@ import {
 } from '../../src/engine/train/lora-state';
 import { exportPeftAdapter, importPeftAdapter } from '../../src/engine/lora/peft';
 import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { tinyConfig, randomWeights } from '../support/random-model';
 import { MemorySource } from '../formats/memory-source';
 import type { TensorMap } from '../../src/engine/train/adamw';

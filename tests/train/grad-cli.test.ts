@@ -18,7 +18,7 @@ import { readSafetensors } from '../../src/engine/models/safetensors';
 import type { LoraAdapter } from '../../src/engine/models/types';
 import { Args } from '../../src/cli/args';
 import { trainCommands } from '../../src/cli/train-commands';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { distillFixed, refCeLoss, refDistillLoss, type RefSample } from './reference-loss';
 
 let dir: string;

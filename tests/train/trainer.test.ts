@@ -7,7 +7,7 @@ import { LORA_TARGETS, type LoraAdapter } from '../../src/engine/models/types';
 import { makeLoraAdapter } from '../../src/engine/lora/peft';
 import { loraStateFromAdapter } from '../../src/engine/train/lora-state';
 import type { TrainSample } from '../../src/engine/train/batching';
-import { Prng } from '../../src/engine/util/prng';
+import { Prng } from '../../src/util/prng';
 import { randomWeights, tinyConfig } from '../support/random-model';
 
 const cfg = tinyConfig('llama', { vocabSize: 61 });

@@ -16,15 +16,13 @@ import {
   projectionPath,
   projectionShape,
 } from '../models/types';
-import { hashSeed, Prng } from '../util/prng';
+import { hashSeed, Prng } from '../../util/prng';
+import { isRecord } from '../../util/records';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 const PREFIX = 'base_model.model.';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isTarget(t: unknown): t is LoraTarget {
   return typeof t === 'string' && (LORA_TARGETS as readonly string[]).includes(t);

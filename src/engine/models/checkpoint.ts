@@ -8,6 +8,7 @@ import { parseModelConfig } from './config';
 import { decodeTensor, numel, parseSafetensorsHeader, type SafetensorsHeader } from './safetensors';
 import { type FileSource, type ModelConfig, ModelFormatError, type WeightMap } from './types';
 import { expectedWeights, isHarmlessExtra } from './weight-layout';
+import { isRecord } from '../../util/records';
 
 export interface LoadCheckpointOptions {
   /** Called with (files loaded, weight files in total, current file) as weight files finish. */
@@ -27,9 +28,6 @@ export interface LoadedCheckpoint {
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export async function readJson(src: FileSource, file: string): Promise<unknown> {
   const text = await src.text(file);

@@ -6,6 +6,7 @@
  */
 
 import { type Family, type Llama3RopeScaling, type ModelConfig, ModelFormatError } from './types';
+import { isRecord as isRecordValue } from '../../util/records';
 
 /** Defaults of the transformers config classes, for keys a config.json may leave out. */
 const FAMILY_DEFAULTS: Record<Family, { rmsNormEps: number; maxPositionEmbeddings: number; tie: boolean }> = {
@@ -19,9 +20,7 @@ const DEFAULT_ROPE_THETA = 10000;
 
 type Json = Record<string, unknown>;
 
-function isRecord(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+const isRecord = (v: unknown): v is Json => isRecordValue(v);
 
 class Reader {
   constructor(readonly file: string, readonly obj: Json) {}

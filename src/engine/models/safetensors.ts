@@ -8,6 +8,7 @@
 
 import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToBf16, f32ArrayToF16 } from './dtype';
 import { type FileSource, type HostTensor, ModelFormatError, type WeightMap } from './types';
+import { isRecord } from '../../util/records';
 
 /** Bytes per element of every dtype the format defines (only F32/F16/BF16 can be decoded). */
 const DTYPE_BYTES: Record<string, number> = {
@@ -40,9 +41,6 @@ export interface SafetensorsHeader {
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export function numel(shape: readonly number[]): number {
   let n = 1;

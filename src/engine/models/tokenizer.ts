@@ -2,10 +2,8 @@
 
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { ModelFormatError } from './types';
+import { isRecord } from '../../util/records';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * `vocabSize`, when given, is the model's embedding rows: every token id the tokenizer can

@@ -2,7 +2,7 @@
  * Batched autoregressive generation with a KV cache: one prefill over the left-padded prompts,
  * then one decode step per new token for the whole batch. Tokens stream to the caller.
  */
-import { Prng } from '../util/prng';
+import { Prng } from '../../util/prng';
 import { leftPadBatch, stepMask } from './batch';
 import { ModelRunner, type KvCache } from './model-runner';
 import { logProbOf, sampleToken, validateSampling, type SamplingOptions } from './sampling';

@@ -2,7 +2,7 @@
  * Token sampling from one row of logits: greedy at temperature 0, otherwise temperature,
  * top-k and top-p (nucleus) filtering, drawn with a seeded generator so runs reproduce.
  */
-import type { Prng } from '../util/prng';
+import type { Prng } from '../../util/prng';
 
 export interface SamplingOptions {
   /** 0 means greedy. */

@@ -7,12 +7,10 @@
  *   - SftSchedule: epochs over a seeded shuffle, each step taking the next batch.
  */
 import { ModelFormatError } from '../models/types';
-import { Prng } from '../util/prng';
+import { Prng } from '../../util/prng';
 import type { TrainSample } from './batching';
+import { isRecord } from '../../util/records';
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * A problem with an input file; the message starts with the file (and line). A

@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { LORA_TARGETS, type LoraTarget } from '../../engine/models/types';
+import { isRecord } from '../../util/records';
 
 export interface TrainUiSettings {
   rank: number;
@@ -118,9 +119,6 @@ export const useTrain = create<TrainState>()(
   ),
 );
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function num(v: unknown, fallback: number, ok: (n: number) => boolean): number {
   return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fallback;
