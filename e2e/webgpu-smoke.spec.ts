@@ -4,7 +4,7 @@
  * WebGPU programs, and that only small int64 shape ops were placed on the CPU.
  */
 import { expect, test, type Page } from '@playwright/test';
-import type { HostTensor, OpCaseResult, SmokeResponse } from '../src/worker/smoke.worker';
+import type { JsonTensor, OpCaseResult, SmokeResponse } from './harness/smoke.worker';
 import {
   add,
   concat,
@@ -112,7 +112,7 @@ const EXPECTED_PROGRAMS: Record<string, string[]> = {
 /** Ops ORT may legitimately keep on the CPU: shape arithmetic and int64 index handling. */
 const CPU_OK = new Set(['Shape', 'Reshape', 'Cast', 'Slice', 'Concat', 'Unsqueeze', 'Squeeze', 'Gather']);
 
-const toNd = (t: HostTensor): Nd => ({ dims: t.dims, data: t.data });
+const toNd = (t: JsonTensor): Nd => ({ dims: t.dims, data: t.data });
 
 /** Largest |output - reference| seen per case, for the report. */
 const maxDiffs = new Map<string, number>();

@@ -2,7 +2,7 @@
  * Test-only page (served by the Vite dev server, not part of the production build): runs the
  * smoke worker's op suite and exposes the response as `window.__smoke` for Playwright.
  */
-import type { SmokeRequest, SmokeResponse } from '../../src/worker/smoke.worker';
+import type { SmokeRequest, SmokeResponse } from '../harness/smoke.worker';
 
 declare global {
   interface Window {
@@ -17,7 +17,7 @@ const request: SmokeRequest = {
   preferWebGpu: params.get('backend') !== 'wasm',
 };
 
-const worker = new Worker(new URL('../../src/worker/smoke.worker.ts', import.meta.url), { type: 'module', name: 'smoke' });
+const worker = new Worker(new URL('../harness/smoke.worker.ts', import.meta.url), { type: 'module', name: 'smoke' });
 worker.onmessage = (ev: MessageEvent<SmokeResponse>) => {
   const res = ev.data;
   window.__smoke = res;

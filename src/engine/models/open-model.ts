@@ -19,7 +19,7 @@ export async function openModel(src: FileSource, opts: LoadCheckpointOptions = {
   for (const file of ONNX_CANDIDATES) {
     if (!(await src.has(file))) continue;
     const config = parseModelConfig(await readJson(src, 'config.json'));
-    const { importOnnxWeights } = await import('./onnx-import');
+    const { importOnnxWeights } = await import('./onnx-import/import');
     const bytes = await src.bytes(file);
     const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
     const weights = await importOnnxWeights(bytes, config, {

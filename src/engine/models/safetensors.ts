@@ -6,7 +6,7 @@
  * Everything read is validated; problems raise ModelFormatError naming the file.
  */
 
-import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToBf16, f32ArrayToF16 } from './dtype';
+import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToBf16, f32ArrayToF16 } from '../onnx/half';
 import { type FileSource, type HostTensor, ModelFormatError, type WeightMap } from './types';
 import { isRecord } from '../../util/records';
 

@@ -2,18 +2,9 @@
  * Serialize a Graph into ONNX ModelProto bytes (field numbers from onnx/onnx.proto).
  */
 import { ProtoWriter } from './protobuf';
-import type { Attr, ConstTensor, DType, Graph, GraphNode, ValueInfo } from './graph';
+import type { Attr, ConstTensor, Graph, GraphNode, ValueInfo } from './graph';
+import { ONNX_DTYPE } from './dtypes';
 
-/** ONNX TensorProto.DataType codes. */
-export const ONNX_DTYPE: Record<DType, number> = {
-  float32: 1,
-  uint8: 2,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-};
 
 export const OPSET = 17;
 const IR_VERSION = 8;

@@ -2,7 +2,7 @@
  * Upload a checkpoint's weights to a backend, checked against the layout the graphs expect.
  * Shared by the ModelRunner (generation) and the Trainer (when it is given host weights).
  */
-import { f32ArrayToF16 } from '../models/dtype';
+import { f32ArrayToF16 } from '../onnx/half';
 import type { ModelConfig, WeightMap } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
 import type { EngineBackend, OrtTensor } from './ort-types';

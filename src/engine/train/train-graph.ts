@@ -16,7 +16,7 @@
  * teacher scoring -> moved back (teacherToStudent) -> train step. The decoder's `logits` output is dropped from all three graphs so the
  * [B, S, V] tensor never leaves the device.
  */
-import { buildGradientGraphWithStats, type GradientStats } from '../onnx/autodiff';
+import { buildGradientGraphWithStats, type GradientStats } from '../autodiff/autodiff';
 import type { DType, Graph } from '../onnx/graph';
 import { buildDecoderGraph, type DecoderGraphSpec } from '../models/decoder-graph';
 import type { LoraTarget, ModelConfig } from '../models/types';

@@ -1,0 +1,189 @@
+/**
+ * Reverse-mode automatic differentiation over the graph IR.
+ *
+ * `buildGradientGraph(g, { loss, wrt })` returns a new Graph holding the forward nodes of `g`
+ * followed by backward nodes made of ordinary ONNX ops (opset 17, default domain), so the
+ * result runs wherever the forward graph runs (onnxruntime-node CPU, onnxruntime-web WebGPU).
+ * Its outputs are g's outputs plus one gradient per `wrt` value, with that value's shape and
+ * dtype. The gradient is of the sum of the loss's elements (the loss is normally a scalar).
+ *
+ * Only nodes on a differentiable path from a `wrt` value to the loss get backward nodes;
+ * integer/boolean values and the outputs of Shape, Equal, ArgMax, TopK indices and similar
+ * ops are constants for differentiation. See docs/autodiff.md.
+ */
+import { Graph, type Dim, type GraphNode } from '../onnx/graph';
+import { Emitter, type EmitOptions } from './emit';
+import { inferGraph, isFloat, type SDim } from './infer';
+import { differentiableInputs, differentiableOutputs, NON_DIFFERENTIABLE, RULES } from './rules';
+
+export interface GradientOptions {
+  /** Name of a float value (normally a scalar graph output) to differentiate. */
+  loss: string;
+  /** Names of the values (graph inputs or initializers) to differentiate with respect to. */
+  wrt: string[];
+  /** Output name of each gradient; default `grad.${name}`. */
+  gradName?: (wrt: string) => string;
+  /**
+   * Broadcast reduction strategy. 'static' (default): from statically inferred shapes, with a
+   * runtime fallback per operand whose broadcast axes cannot be proven. 'runtime': always
+   * compute the axes in the graph.
+   */
+  broadcast?: EmitOptions['broadcast'];
+  /** Gradient of Gather w.r.t. its data (embeddings): 'scatternd' (default) or 'onehot'. */
+  gatherGrad?: EmitOptions['gatherGrad'];
+  /**
+   * Groups of symbolic dimension names known to be equal at runtime, e.g. [['seq', 'total']]
+   * for a prefill decoder graph (no past KV): lets more broadcast reductions be static.
+   */
+  equalDims?: string[][];
+}
+
+export interface GradientStats {
+  /** Forward nodes that received a backward rule. */
+  activeNodes: number;
+  /** Backward nodes emitted. */
+  backwardNodes: number;
+  staticReductions: number;
+  runtimeReductions: number;
+  /** Operands reduced at runtime: `value [its inferred shape] <- [gradient shape]`. */
+  runtimeSites: string[];
+}
+
+/** Build the forward + backward graph. Does not modify `g`. */
+export function buildGradientGraph(g: Graph, opts: GradientOptions): Graph {
+  return buildGradientGraphWithStats(g, opts).graph;
+}
+
+export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { graph: Graph; stats: GradientStats } {
+  const gradName = opts.gradName ?? ((w: string) => `grad.${w}`);
+  const out = new Graph(g.name);
+  for (const i of g.inputs) out.inputs.push({ ...i, shape: [...i.shape] });
+  for (const o of g.outputs) out.outputs.push({ ...o, shape: [...o.shape] });
+  for (const init of g.initializers) out.initializers.push({ name: init.name, tensor: init.tensor });
+  for (const n of g.nodes) out.nodes.push({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attrs: { ...n.attrs } });
+  const forward: GraphNode[] = out.nodes.slice();
+
+  // Names made later with out.fresh() (by us, or by whoever appends to the returned graph) must
+  // not collide with g's: move the counter past every numeric suffix g uses.
+  const names = new Set<string>();
+  for (const v of [...g.inputs, ...g.outputs, ...g.initializers]) names.add(v.name);
+  for (const n of g.nodes) {
+    names.add(n.name);
+    for (const v of [...n.inputs, ...n.outputs]) if (v) names.add(v);
+  }
+  let maxSuffix = -1;
+  for (const n of names) {
+    const m = /__(\d+)$/.exec(n);
+    if (m) maxSuffix = Math.max(maxSuffix, Number(m[1]));
+  }
+  for (;;) {
+    const f = out.fresh('skip');
+    if (Number(f.slice(f.lastIndexOf('__') + 2)) >= maxSuffix) break;
+  }
+
+  const canon = new Map<string, string>();
+  for (const group of opts.equalDims ?? []) for (const s of group) canon.set(s, group[0]);
+  const meta = inferGraph(out, (s) => canon.get(s) ?? s);
+  const e = new Emitter(out, meta, { broadcast: opts.broadcast ?? 'static', gatherGrad: opts.gatherGrad ?? 'scatternd' });
+
+  // --- checks -------------------------------------------------------------------------------
+  const lossMeta = meta.get(opts.loss);
+  if (!lossMeta) throw new Error(`autodiff: loss ${opts.loss} is not a value of the graph`);
+  if (!isFloat(lossMeta.dtype)) throw new Error(`autodiff: loss ${opts.loss} is not a float value`);
+  if (new Set(opts.wrt).size !== opts.wrt.length) throw new Error('autodiff: wrt lists a name twice');
+  for (const w of opts.wrt) {
+    const m = meta.get(w);
+    if (!m) throw new Error(`autodiff: ${w} is not an input, initializer or value of the graph`);
+    if (!isFloat(m.dtype)) throw new Error(`autodiff: cannot differentiate with respect to ${w} of dtype ${m.dtype}`);
+    if (names.has(gradName(w))) throw new Error(`autodiff: gradient name ${gradName(w)} is already used in the graph`);
+  }
+
+  // --- activity analysis ---------------------------------------------------------------------
+  const varying = new Set<string>(opts.wrt);
+  for (const n of forward) {
+    if (NON_DIFFERENTIABLE.has(n.opType) || (n.domain && n.domain !== 'ai.onnx')) continue;
+    if (!differentiableInputs(n).some((i) => varying.has(n.inputs[i]))) continue;
+    for (const k of differentiableOutputs(n)) {
+      const o = n.outputs[k];
+      if (o && isFloat(meta.get(o)?.dtype)) varying.add(o);
+    }
+  }
+  const useful = new Set<string>();
+  if (varying.has(opts.loss)) useful.add(opts.loss);
+  const active: boolean[] = new Array(forward.length).fill(false);
+  for (let idx = forward.length - 1; idx >= 0; idx--) {
+    const n = forward[idx];
+    if (NON_DIFFERENTIABLE.has(n.opType)) continue;
+    if (!differentiableOutputs(n).some((k) => useful.has(n.outputs[k]))) continue;
+    const ins = differentiableInputs(n).filter((i) => varying.has(n.inputs[i]));
+    if (ins.length === 0) continue;
+    if (n.domain && n.domain !== 'ai.onnx') throw new Error(`autodiff: no gradient for ${n.domain}.${n.opType} (node ${n.name})`);
+    if (!RULES[n.opType]) throw new Error(`autodiff: no gradient rule for ${n.opType} (node ${n.name}, on the path from [${opts.wrt.join(', ')}] to ${opts.loss})`);
+    active[idx] = true;
+    for (const i of ins) useful.add(n.inputs[i]);
+  }
+
+  // --- backward pass -------------------------------------------------------------------------
+  const contribs = new Map<string, string[]>();
+  const add = (v: string, grad: string) => {
+    const list = contribs.get(v);
+    if (list) list.push(grad);
+    else contribs.set(v, [grad]);
+  };
+  const total = (v: string): string | null => {
+    const list = contribs.get(v);
+    if (!list || list.length === 0) return null;
+    if (list.length > 1) {
+      const s = e.sum(list);
+      contribs.set(v, [s]);
+      return s;
+    }
+    return list[0];
+  };
+
+  if (useful.has(opts.loss)) {
+    const rank0 = lossMeta.shape?.length === 0;
+    add(opts.loss, rank0 ? e.fconst(1, lossMeta.dtype!) : e.filled(e.shapeOf(opts.loss), 1, lossMeta.dtype!));
+  }
+  let activeNodes = 0;
+  for (let idx = forward.length - 1; idx >= 0; idx--) {
+    if (!active[idx]) continue;
+    const n = forward[idx];
+    const dOuts = new Set(differentiableOutputs(n));
+    const dy = n.outputs.map((o, k) => (dOuts.has(k) && useful.has(o) ? total(o) : null));
+    if (dy.every((d) => d === null)) continue;
+    const dIns = new Set(differentiableInputs(n));
+    const needs = (i: number) => dIns.has(i) && !!n.inputs[i] && useful.has(n.inputs[i]);
+    activeNodes++;
+    const grads = RULES[n.opType]({ e, node: n, dy, needs });
+    n.inputs.forEach((x, i) => {
+      const gr = grads[i];
+      if (gr && needs(i)) {
+        e.refine(gr, x);
+        add(x, gr);
+      }
+    });
+  }
+
+  for (const w of opts.wrt) {
+    const gsum = total(w) ?? e.zerosLike(w);
+    const name = gradName(w);
+    e.named('Identity', [gsum], name);
+    const info = g.inputs.find((i) => i.name === w);
+    const init = g.initializers.find((i) => i.name === w);
+    const m = meta.get(w)!;
+    const shape: Dim[] = info ? [...info.shape] : init ? [...init.tensor.dims] : (m.shape ?? []).map((d: SDim, k: number) => dimName(d, `${name}_${k}`));
+    out.output(name, m.dtype!, shape);
+  }
+
+  return {
+    graph: out,
+    stats: { activeNodes, backwardNodes: e.stats.nodes, staticReductions: e.stats.staticReductions, runtimeReductions: e.stats.runtimeReductions, runtimeSites: e.stats.runtimeSites },
+  };
+}
+
+function dimName(d: SDim, fallback: string): Dim {
+  if (!d) return fallback;
+  if (d.s.length === 0) return d.c;
+  return d.c === 1 && d.s.length === 1 ? d.s[0] : fallback;
+}
