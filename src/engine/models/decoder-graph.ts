@@ -41,6 +41,15 @@ export interface DecoderGraphSpec {
   loraInputs: { module: string; target: LoraTarget; a: string; b: string }[];
 }
 
+/** The decoder graph's data inputs by role, one table for the builder and every feed builder. */
+export const DECODER_INPUT = {
+  ids: 'input_ids',
+  ropeCos: 'rope_cos',
+  ropeSin: 'rope_sin',
+  attentionBias: 'attention_bias',
+  loraScale: 'lora_scale',
+} as const;
+
 export function loraInputNames(module: string): { a: string; b: string } {
   return { a: `${module}.lora_A`, b: `${module}.lora_B` };
 }
@@ -107,13 +116,13 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
   const group = H / KV;
 
   // --- inputs -----------------------------------------------------------------------------
-  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const inputIds = g.input(DECODER_INPUT.ids, 'int64', ['batch', 'seq']);
   // RoPE tables for each token's position, computed on the host in float64 (WebGPU's cos/sin
   // are only accurate to ~2e-4): cos/sin of position * inv_freq, [B, S, headDim/2].
-  const ropeCos = g.input('rope_cos', 'float32', ['batch', 'seq', hd / 2]);
-  const ropeSin = g.input('rope_sin', 'float32', ['batch', 'seq', hd / 2]);
+  const ropeCos = g.input(DECODER_INPUT.ropeCos, 'float32', ['batch', 'seq', hd / 2]);
+  const ropeSin = g.input(DECODER_INPUT.ropeSin, 'float32', ['batch', 'seq', hd / 2]);
   // Additive attention mask [B, S, T]: 0 where allowed, MASK_NEG where not.
-  const mask = g.input('attention_bias', 'float32', ['batch', 'seq', 'total']);
+  const mask = g.input(DECODER_INPUT.attentionBias, 'float32', ['batch', 'seq', 'total']);
 
   const layout = expectedWeights(cfg);
   const weightNames = [...layout.keys()];
@@ -138,7 +147,7 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
   const toF32 = (v: string): string => (half16 ? g.op('Cast', [v], { to: attr.int(1) }) : v);
 
   const loraInputs: DecoderGraphSpec['loraInputs'] = [];
-  const loraScale = opts.loraTargets.length > 0 ? g.input('lora_scale', 'float32', []) : '';
+  const loraScale = opts.loraTargets.length > 0 ? g.input(DECODER_INPUT.loraScale, 'float32', []) : '';
   const lora = new Map<string, { a: string; b: string }>();
   for (let l = 0; l < cfg.numLayers; l++) {
     for (const t of LORA_TARGETS) {

@@ -27,7 +27,7 @@
  * graphs already divide by the token count of the whole batch, so the sum is the batch mean.
  */
 import { attr, Graph } from '../onnx/graph';
-import { serializeGraph } from '../onnx/serialize';
+import { createGraphSession, disposeTensor, type TensorMap } from '../runtime/graph-session';
 import type { EngineBackend, OrtModule, OrtSession, OrtTensor } from '../runtime/ort-types';
 
 export interface AdamWConfig {
@@ -73,7 +73,6 @@ export interface OptimizerStepInfo {
   clipScale: number;
 }
 
-export type TensorMap = Record<string, OrtTensor>;
 
 export interface OptimizerState {
   step: number;
@@ -379,25 +378,6 @@ export function buildAccumulateGraph(specs: readonly ParamSpec[]): Graph {
     g.output(`sum.${s.name}`, 'float32', s.dims);
   }
   return g;
-}
-
-/**
- * A session for one of the small training graphs. On WebGPU the outputs named in `onDevice`
- * stay in GPU buffers (the rest come back to the host).
- */
-export function createGraphSession(backend: EngineBackend, graph: Graph, onDevice: (output: string) => boolean = () => false): Promise<OrtSession> {
-  const opts = { ...backend.sessionOptions };
-  if (backend.name === 'webgpu') {
-    const loc: Record<string, 'gpu-buffer' | 'cpu'> = {};
-    for (const o of graph.outputs) loc[o.name] = onDevice(o.name) ? 'gpu-buffer' : 'cpu';
-    opts.preferredOutputLocation = loc;
-  }
-  return backend.ort.InferenceSession.create(serializeGraph(graph), opts);
-}
-
-/** Dispose a tensor that lives on the device (a no-op for host tensors). */
-export function disposeTensor(t: OrtTensor | undefined): void {
-  if (t && t.location !== 'cpu' && t.location !== 'none') t.dispose();
 }
 
 export class GraphAdamW implements Optimizer {

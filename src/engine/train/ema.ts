@@ -8,7 +8,8 @@
  */
 import { Graph } from '../onnx/graph';
 import type { EngineBackend, OrtSession } from '../runtime/ort-types';
-import { createGraphSession, type ParamSpec, type TensorMap } from './adamw';
+import { createGraphSession, type TensorMap } from '../runtime/graph-session';
+import type { ParamSpec } from './adamw';
 
 export const EMA_DEFAULT_TAU = 0.05;
 

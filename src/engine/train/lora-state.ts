@@ -13,7 +13,7 @@
  * Everything here is host-side (fp32 Float32Arrays); the trainer uploads it once and keeps
  * the live copy on the device, reading it back only when asked (export, checkpoint).
  */
-import { loraInputNames } from '../models/decoder-graph';
+import { DECODER_INPUT, loraInputNames } from '../models/decoder-graph';
 import { makeLoraAdapter } from '../lora/peft';
 import {
   LORA_TARGETS,
@@ -28,6 +28,7 @@ import {
   type WeightMap,
 } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
+import { loraScaleFeed } from '../runtime/decoder-session';
 import type { OrtModule, OrtTensor } from '../runtime/ort-types';
 import type { ParamSpec } from './adamw';
 
@@ -134,11 +135,6 @@ export function cloneState(s: TrainableState): TrainableState {
   };
 }
 
-/** `lora_scale` as the graphs take it (rank-0 float32). */
-export function loraScaleTensor(T: OrtModule['Tensor'], lora: LoraConfig): OrtTensor {
-  return new T('float32', Float32Array.of(loraScale(lora)), []);
-}
-
 /** Host tensors of the state as ORT tensors keyed by graph input name (no lora_scale). */
 export function stateTensors(T: OrtModule['Tensor'], s: TrainableState): Record<string, OrtTensor> {
   const out: Record<string, OrtTensor> = {};
@@ -155,7 +151,7 @@ export function stateTensors(T: OrtModule['Tensor'], s: TrainableState): Record<
  */
 export function stateFeeds(T: OrtModule['Tensor'], s: TrainableState): Record<string, OrtTensor> {
   const out = stateTensors(T, s);
-  if (s.kind === 'lora') out.lora_scale = loraScaleTensor(T, s.lora!);
+  if (s.kind === 'lora') out[DECODER_INPUT.loraScale] = loraScaleFeed(T, s.lora!);
   return out;
 }
 

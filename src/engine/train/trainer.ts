@@ -27,18 +27,20 @@
  * `TrainGraphBuilders` (replaceable). Feeds are picked by the graphs' declared input names,
  * and a missing one is an error naming it.
  */
-import { attr, Graph } from '../onnx/graph';
-import { buildDecoderGraph, ropeInvFreq, ropeTables } from '../models/decoder-graph';
+import { Graph } from '../onnx/graph';
+import { buildDecoderGraph, DECODER_INPUT } from '../models/decoder-graph';
 import type { HostTensor, LoraAdapter, LoraTarget, ModelConfig, WeightMap } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
 import { uploadModelWeights } from '../runtime/upload';
 import type { ModelRunner } from '../runtime/model-runner';
-import type { EngineBackend, OrtSession, OrtTensor } from '../runtime/ort-types';
-import { createGraphSession, createOptimizer, disposeTensor, type AdamWConfig, type Optimizer, type TensorMap } from './adamw';
+import { DecoderFeeds, loraScaleFeed, type DecoderRows } from '../runtime/decoder-session';
+import { disposeTensor, GraphSessions, pickFeeds, type TensorMap } from '../runtime/graph-session';
+import type { EngineBackend, OrtTensor } from '../runtime/ort-types';
+import { createOptimizer, type AdamWConfig, type Optimizer } from './adamw';
 import { createEma, EMA_DEFAULT_TAU, checkTau, type EmaUpdater } from './ema';
 import { makeBatches, studentToTeacher, teacherToStudent, type MicroBatch, type TrainSample } from './batching';
-import { cloneState, loraScaleTensor, loraStateToAdapter, readBackState, stateTensors, type TrainableState } from './lora-state';
-import { LOSS_INPUT, LOSS_OUTPUT, type LossSpec } from './losses';
+import { cloneState, loraStateToAdapter, readBackState, stateTensors, type TrainableState } from './lora-state';
+import { appendLogSumExp, appendTargetLogp, LOSS_INPUT, LOSS_OUTPUT, type LossSpec } from './losses';
 import { buildStudentTopkGraph, buildTeacherScoringGraph, buildTrainStepGraph } from './train-graph';
 
 export type { LossSpec };
@@ -172,12 +174,7 @@ export function buildTargetLogpGraph(cfg: ModelConfig, opts: { loraTargets: read
   const { graph: g } = buildDecoderGraph(cfg, { mode: 'prefill', logits: 'all', loraTargets: opts.loraTargets, emitKv: false, weightDtype: opts.weightDtype });
   g.outputs.splice(g.outputs.findIndex((o) => o.name === 'logits'), 1);
   const tgt = g.input(LOSS_INPUT.targets, 'int64', ['batch', 'seq']);
-  // log-softmax spelled out (LogSoftmax has no WebGPU kernel in onnxruntime-web 1.30).
-  const mx = g.op('ReduceMax', ['logits'], { axes: attr.ints([-1]), keepdims: attr.int(1) });
-  const sh = g.op('Sub', ['logits', mx]);
-  const lse = g.op('Log', [g.op('ReduceSum', [g.op('Exp', [sh]), g.i64([-1])], { keepdims: attr.int(1) })]);
-  const picked = g.op('GatherElements', [sh, g.op('Unsqueeze', [tgt, g.i64([-1])])], { axis: attr.int(-1) });
-  g.op('Squeeze', [g.op('Sub', [picked, lse]), g.i64([-1])], {}, 'target_logp');
+  g.op('Identity', [appendTargetLogp(g, 'logits', appendLogSumExp(g, 'logits'), tgt)], {}, 'target_logp');
   g.output('target_logp', 'float32', ['batch', 'seq']);
   return g;
 }
@@ -194,9 +191,9 @@ export class Trainer {
   private teacher: TensorMap | null;
   private readonly optimizer: Optimizer;
   private readonly ema: EmaUpdater | null;
-  private readonly sessions = new Map<string, Promise<{ session: OrtSession; graph: Graph }>>();
+  private readonly sessions: GraphSessions;
+  private readonly feeds: DecoderFeeds;
   private readonly weightDtype: 'float32' | 'float16';
-  private readonly invFreq: Float64Array;
   readonly teacherMode: 'ema' | 'student';
   readonly emaTau: number;
 
@@ -207,7 +204,8 @@ export class Trainer {
     // Full fine-tuning feeds its own fp32 trainable copies as the weights (they are the master
     // copy AdamW updates), so its graphs take fp32 weights even on an fp16 backend.
     this.weightDtype = this.state.kind === 'full' ? 'float32' : (opts.backend.weightDtype ?? 'float32');
-    this.invFreq = ropeInvFreq(opts.config);
+    this.sessions = new GraphSessions(opts.backend);
+    this.feeds = new DecoderFeeds(opts.config, opts.backend.ort.Tensor);
     this.teacherMode = opts.teacher ?? 'ema';
     this.emaTau = opts.emaTau ?? EMA_DEFAULT_TAU;
     checkTau(this.emaTau);
@@ -248,48 +246,14 @@ export class Trainer {
     this.opts.onProgress?.({ phase, microBatch, microBatches });
   }
 
-  private session(key: string, build: () => Graph, onDevice: (o: string) => boolean): Promise<{ session: OrtSession; graph: Graph }> {
-    let s = this.sessions.get(key);
-    if (!s) {
-      s = (async () => {
-        const graph = build();
-        return { graph, session: await createGraphSession(this.backend, graph, onDevice) };
-      })();
-      this.sessions.set(key, s);
-    }
-    return s;
-  }
-
   private get loraTargets(): LoraTarget[] {
     return this.state.kind === 'lora' ? this.state.targets : [];
   }
 
   /** Decoder inputs of some padded rows with a given set of trainable tensors (student or teacher). */
-  private decoderFeeds(rows: { batch: number; seq: number; ids: BigInt64Array; positions: BigInt64Array; mask: Float32Array }, params: TensorMap): TensorMap {
-    const T = this.backend.ort.Tensor;
-    const { batch: B, seq: S } = rows;
-    const rope = ropeTables(this.invFreq, rows.positions);
-    const half = this.config.headDim / 2;
-    const feeds: TensorMap = {
-      input_ids: new T('int64', rows.ids, [B, S]),
-      rope_cos: new T('float32', rope.cos, [B, S, half]),
-      rope_sin: new T('float32', rope.sin, [B, S, half]),
-      attention_bias: new T('float32', rows.mask, [B, S, S]),
-      ...this.base,
-      ...params,
-    };
-    if (this.state.kind === 'lora') feeds.lora_scale = loraScaleTensor(T, this.state.lora!);
-    return feeds;
-  }
-
-  /** Pick a graph's inputs out of the available feeds, with a clear error for any missing one. */
-  private select(graph: Graph, available: TensorMap, what: string): TensorMap {
-    const feeds: TensorMap = {};
-    for (const i of graph.inputs) {
-      const t = available[i.name];
-      if (!t) throw new Error(`${what} graph input "${i.name}" has no feed (available: ${Object.keys(available).filter((k) => !k.includes('.')).join(', ')})`);
-      feeds[i.name] = t;
-    }
+  private decoderFeeds(rows: DecoderRows, params: TensorMap): TensorMap {
+    const feeds: TensorMap = { ...this.feeds.rows(rows), ...this.base, ...params };
+    if (this.state.kind === 'lora') feeds[DECODER_INPUT.loraScale] = loraScaleFeed(this.backend.ort.Tensor, this.state.lora!);
     return feeds;
   }
 
@@ -306,25 +270,25 @@ export class Trainer {
 
   /** The student's top-k ids [B, S, k] at every position (forward pass, no gradient). */
   private async studentTopk(mb: MicroBatch, k: number): Promise<BigInt64Array> {
-    const { session, graph } = await this.session(
+    const { session, graph } = await this.sessions.get(
       `topk|${k}`,
       () => unwrapGraph(this.graphs.studentTopk(this.config, { topk: k, loraTargets: this.loraTargets, weightDtype: this.weightDtype })),
       () => false,
     );
-    const out = await session.run(this.select(graph, this.decoderFeeds(mb, this.student), 'student top-k'));
+    const out = await session.run(pickFeeds(graph, this.decoderFeeds(mb, this.student), 'student top-k'));
     return (await out[LOSS_OUTPUT.topkIds].getData()) as BigInt64Array;
   }
 
   /** The student's log-prob of each target [B, S] (forward pass, no gradient; GRPO's on-policy old_logp). */
   private async studentTargetLogp(mb: MicroBatch): Promise<Float32Array> {
-    const { session, graph } = await this.session(
+    const { session, graph } = await this.sessions.get(
       'target-logp',
       () => buildTargetLogpGraph(this.config, { loraTargets: this.loraTargets, weightDtype: this.weightDtype }),
       () => false,
     );
     const feeds = this.decoderFeeds(mb, this.student);
     feeds.targets = new this.backend.ort.Tensor('int64', mb.targets, [mb.batch, mb.seq]);
-    const out = await session.run(this.select(graph, feeds, 'student forward'));
+    const out = await session.run(pickFeeds(graph, feeds, 'student forward'));
     return (await out.target_logp.getData()) as Float32Array;
   }
 
@@ -336,7 +300,7 @@ export class Trainer {
   private async teacherScores(mb: MicroBatch, k: number, studentTopk: BigInt64Array): Promise<{ topk: Float32Array; tail: Float32Array; token: Float32Array }> {
     const t = mb.teacher;
     if (!t) throw new Error('distillation needs teacher rows');
-    const { session, graph } = await this.session(
+    const { session, graph } = await this.sessions.get(
       `teacher|${k}`,
       () => unwrapGraph(this.graphs.teacherScoring(this.config, { topk: k, loraTargets: this.loraTargets, weightDtype: this.weightDtype })),
       () => false,
@@ -347,7 +311,7 @@ export class Trainer {
     const feeds = this.decoderFeeds(t, params);
     feeds[LOSS_INPUT.topkIds] = new T('int64', ids, [t.batch, t.seq, k]);
     feeds[LOSS_INPUT.targets] = new T('int64', t.targets, [t.batch, t.seq]);
-    const out = await session.run(this.select(graph, feeds, 'teacher scoring'));
+    const out = await session.run(pickFeeds(graph, feeds, 'teacher scoring'));
     const topk = (await out[LOSS_OUTPUT.teacherTopkLogp].getData()) as Float32Array;
     const tail = (await out[LOSS_OUTPUT.teacherTailLogp].getData()) as Float32Array;
     const token = (await out[LOSS_OUTPUT.teacherLogpToken].getData()) as Float32Array;
@@ -366,7 +330,7 @@ export class Trainer {
     if (batches.tokenCount === 0) throw new Error('the batch has no response tokens to train on');
     if (loss.kind === 'grpo' && batches.micro.some((m) => !m.advantages)) throw new Error('grpo needs an "advantage" on every sample');
     const n = batches.micro.length;
-    const { session, graph } = await this.session(
+    const { session, graph } = await this.sessions.get(
       `train|${lossKey(loss)}`,
       () => unwrapGraph(this.graphs.trainStep(this.config, { loss, trainable: this.state.kind, loraTargets: this.loraTargets, weightDtype: this.weightDtype })),
       (o) => o.startsWith('grad.'),
@@ -406,7 +370,7 @@ export class Trainer {
           feeds[LOSS_INPUT.oldLogp] = new T('float32', old, [mb.batch, mb.seq]);
         }
         this.progress('train', i, n);
-        const out = await session.run(this.select(graph, feeds, 'train step'));
+        const out = await session.run(pickFeeds(graph, feeds, 'train step'));
         total += ((await out[LOSS_OUTPUT.loss].getData()) as Float32Array)[0];
         await this.collectDiagnostics(out, graph, mb, diagnostics);
         if (teacherToken) addDiagnostic(diagnostics, TEACHER_LOGP_DIAGNOSTIC, teacherToken, mb);
@@ -499,8 +463,7 @@ export class Trainer {
   }
 
   async release(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).session.release();
-    this.sessions.clear();
+    await this.sessions.release();
     await this.optimizer.release();
     await this.ema?.release();
     for (const s of this.state.specs) {

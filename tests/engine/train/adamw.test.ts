@@ -9,8 +9,8 @@ import {
   scheduledLr,
   type AdamWConfig,
   type ParamSpec,
-  type TensorMap,
 } from '../../../src/engine/train/adamw';
+import type { TensorMap } from '../../../src/engine/runtime/graph-session';
 import { nodeCpuBackend } from '../../../src/engine/runtime/node-backend';
 import { serializeGraph } from '../../../src/engine/onnx/serialize';
 import { Prng } from '../../../src/util/prng';

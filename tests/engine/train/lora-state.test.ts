@@ -16,7 +16,7 @@ import { nodeCpuBackend } from '../../../src/engine/runtime/node-backend';
 import { Prng } from '../../../src/util/prng';
 import { tinyConfig, randomWeights } from '../../support/random-model';
 import { MemorySource } from '../../support/memory-source';
-import type { TensorMap } from '../../../src/engine/train/adamw';
+import type { TensorMap } from '../../../src/engine/runtime/graph-session';
 
 describe('EMA teacher', () => {
   it('host update is (1 - tau) teacher + tau student', () => {
