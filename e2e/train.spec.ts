@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { Args } from '../src/cli/args';
-import { trainCommands } from '../src/cli/train-commands';
+import * as sft from '../src/cli/commands/sft';
+import { mergeConfig } from '../src/util/config-fields';
 import { NodeFolderSource } from '../src/engine/models/node-source';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { EngineHost } from '../src/worker/engine-host';
-import type { EngineEvent, EngineRequest, TrainSettings, TrainStepLog } from '../src/worker/protocol';
-import { DEFAULT_TRAIN_SETTINGS } from '../src/worker/train-host';
+import { TRAIN_DEFAULTS, type EngineEvent, type EngineRequest, type TrainStepLog } from '../src/worker/protocol';
 
 const MODEL_DIR = 'public/models/tiny-qwen3';
 const JSONL =
@@ -24,7 +24,7 @@ const JSONL =
   ]
     .map((p) => JSON.stringify(p))
     .join('\n') + '\n';
-const SETTINGS: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, rank: 4, alpha: 8, seed: 5, optimizer: { lr: 1e-2, warmupSteps: 0 }, baseModel: MODEL_DIR };
+const START = { config: mergeConfig(TRAIN_DEFAULTS, { lora: { rank: 4, alpha: 8 }, seed: 5, optimizer: { lr: 1e-2 } }), baseModel: path.basename(MODEL_DIR) };
 const STEPS = 2;
 const BATCH = 3;
 
@@ -78,7 +78,7 @@ test('one SFT step on WebGPU in the worker matches onnxruntime-node; the adapter
     await writeFile(path.join(dir, 'data.jsonl'), JSONL);
     const cliOut = path.join(dir, 'cli-adapter');
     const argv = ['--model', MODEL_DIR, '--data', path.join(dir, 'data.jsonl'), '--out', cliOut, '--steps', String(STEPS), '--rank', '4', '--alpha', '8'];
-    await trainCommands.sft(new Args([...argv, '--lr', '1e-2', '--batch-size', String(BATCH), '--seed', '5', '--no-progress'], ['no-progress']));
+    await sft.run(new Args([...argv, '--lr', '1e-2', '--batch-size', String(BATCH), '--seed', '5', '--no-progress'], ['no-progress']));
     const cliFiles = {
       'adapter_config.json': new Uint8Array(await readFile(path.join(cliOut, 'adapter_config.json'))),
       'adapter_model.safetensors': new Uint8Array(await readFile(path.join(cliOut, 'adapter_model.safetensors'))),
@@ -86,11 +86,11 @@ test('one SFT step on WebGPU in the worker matches onnxruntime-node; the adapter
 
     // The same steps through the worker code on onnxruntime-node, for per-step numbers.
     const send = await nodeHost();
-    await send({ type: 'train-start', settings: SETTINGS });
+    await send({ type: 'train-start', ...START });
     const nodeDone = (await send({ type: 'train-sft', jsonl: JSONL, steps: STEPS, batchSize: BATCH, seed: 5 })) as Extract<EngineEvent, { type: 'train-done' }>;
 
     const errors = await openPage(page);
-    const info = await page.evaluate((s) => window.__engine!.trainStart(s), SETTINGS);
+    const info = await page.evaluate((s) => window.__engine!.trainStart(s), START);
     expect(info).toMatchObject({ rank: 4, modules: 14, step: 0 });
     const web = await page.evaluate(([j, n, b]) => window.__engine!.trainSft(j, n, b, 5), [JSONL, STEPS, BATCH] as const);
     expect(web.logs.map((l: TrainStepLog) => l.step)).toEqual([1, 2]);
@@ -102,7 +102,7 @@ test('one SFT step on WebGPU in the worker matches onnxruntime-node; the adapter
     });
 
     const exported = await page.evaluate(() => window.__engine!.exportAdapter('student'));
-    expect(exported.baseModel).toBe(MODEL_DIR);
+    expect(exported.baseModel).toBe(path.basename(MODEL_DIR));
     const webConfig = Uint8Array.from(exported.files['adapter_config.json']);
     const webWeights = Uint8Array.from(exported.files['adapter_model.safetensors']);
     // Same config bytes; same safetensors header (names, dtypes, shapes, offsets) and length.
@@ -121,7 +121,7 @@ test('one SFT step on WebGPU in the worker matches onnxruntime-node; the adapter
 
     // The CLI's adapter imported in the browser exports back to the very same bytes.
     const plain = Object.fromEntries(Object.entries(cliFiles).map(([k, v]) => [k, Array.from(v)]));
-    await page.evaluate(([s, f]) => window.__engine!.trainStart(s, f), [SETTINGS, plain] as const);
+    await page.evaluate(([s, f]) => window.__engine!.trainStart(s, f), [START, plain] as const);
     const round = await page.evaluate(() => window.__engine!.exportAdapter('student'));
     expect(Buffer.from(Uint8Array.from(round.files['adapter_model.safetensors'])).equals(Buffer.from(cliWeights))).toBe(true);
     expect(Buffer.from(Uint8Array.from(round.files['adapter_config.json'])).equals(Buffer.from(cliFiles['adapter_config.json']))).toBe(true);
@@ -137,14 +137,14 @@ test('a distillation step with an EMA teacher on WebGPU in the worker matches on
     { ids: [11, 12, 13, 14], response_start: 2, teacher_ids: [22, 11, 12, 13, 14], teacher_response_start: 3 },
   ];
   const loss = { kind: 'distill' as const, alpha: 0.5, topk: 4 };
-  const settings = { ...SETTINGS, microBatchSize: 1 };
+  const start = { ...START, config: { ...START.config, microBatchSize: 1 } };
   const send = await nodeHost();
-  await send({ type: 'train-start', settings });
+  await send({ type: 'train-start', ...start });
   const node: TrainStepLog[] = [];
   for (let i = 0; i < 2; i++) node.push(((await send({ type: 'train-step', samples, loss })) as Extract<EngineEvent, { type: 'train-stepped' }>).log);
 
   const errors = await openPage(page);
-  await page.evaluate((s) => window.__engine!.trainStart(s), settings);
+  await page.evaluate((s) => window.__engine!.trainStart(s), start);
   for (let i = 0; i < 2; i++) {
     const web = await page.evaluate(([s, l]) => window.__engine!.trainStep(s, l), [samples, loss] as const);
     const n = node[i];

@@ -14,7 +14,8 @@ import { MemorySource } from '../src/engine/models/sources';
 import { loadTokenizer } from '../src/engine/models/tokenizer';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { initLoraState, loraStateFromAdapter } from '../src/engine/train/lora-state';
-import { parseSftJsonl, tokenizeSft, type SftTokenizer } from '../src/engine/train/sft-data';
+import { parseSftJsonl, tokenizeSft } from '../src/engine/train/sft-data';
+import { chatTokenizer } from '../src/engine/models/tokenizer-adapter';
 import { Trainer } from '../src/engine/train/trainer';
 import { DEFAULT_JSONL } from '../src/ui/train/store';
 import { readZip } from '../tests/support/zip-reader';
@@ -26,8 +27,8 @@ async function nodeLoss(adapterFiles: Map<string, Buffer> | null): Promise<numbe
   const state = adapterFiles
     ? loraStateFromAdapter(cfg, await importPeftAdapter(new MemorySource(Object.fromEntries([...adapterFiles].map(([k, v]) => [k, new Uint8Array(v)]))), cfg))
     : initLoraState(cfg, { r: 8, alpha: 16, targetModules: ['q_proj'], useRslora: false }, 0); // B = 0: the base model
-  const tok = loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, cfg.vocabSize) as unknown as SftTokenizer;
-  const samples = tokenizeSft(tok, parseSftJsonl(DEFAULT_JSONL));
+  const tok = chatTokenizer(loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, cfg.vocabSize));
+  const samples = await tokenizeSft(tok, parseSftJsonl(DEFAULT_JSONL));
   const t = await Trainer.create({ backend: nodeCpuBackend(), config: cfg, weights: ckpt.weights, state, teacher: 'student', stateOn: 'host', padId: cfg.padTokenId ?? 0 });
   try {
     return (await t.evaluateGrad(samples, { kind: 'ce' })).loss;

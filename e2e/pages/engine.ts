@@ -3,7 +3,7 @@
  * `window.__engine`, with results converted to plain arrays so they cross `page.evaluate`.
  */
 import { EngineClient } from '../../src/worker/client';
-import type { AdapterChoice, EngineEvent, LossSpec, ModelSourceSpec, SamplingSpec, TrainSample, TrainSettings } from '../../src/worker/protocol';
+import type { AdapterChoice, EngineEvent, LossSpec, ModelSourceSpec, SamplingSpec, TrainConfig, TrainSample } from '../../src/worker/protocol';
 
 type Ev<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 
@@ -47,9 +47,9 @@ const api = {
     const totalMs = performance.now() - t0;
     return { tokens: r.tokens, logprobs: r.logprobs, finish: r.finish, streamed, firstTokenMs, totalMs };
   },
-  async trainStart(settings: TrainSettings, adapter?: Record<string, number[]>) {
+  async trainStart(start: { config: TrainConfig; baseModel: string | null }, adapter?: Record<string, number[]>) {
     const files = adapter ? Object.fromEntries(Object.entries(adapter).map(([k, v]) => [k, Uint8Array.from(v)])) : undefined;
-    const r = await client.request<Ev<'train-ready'>>({ type: 'train-start', settings, adapter: files });
+    const r = await client.request<Ev<'train-ready'>>({ type: 'train-start', ...start, adapter: files });
     return r.info;
   },
   async trainSft(jsonl: string, steps: number, batchSize: number, seed: number) {

@@ -1,8 +1,12 @@
-/** A small `--flag value` parser with typed getters and clear errors. */
+/** A small `--flag value` parser with typed, strict getters and clear errors. */
+import { ConfigError, describeDefault, parseFlagValue, setPath, type ConfigField } from '../util/config-fields';
 
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER_RE = /^[+-]?\d+$/;
 
 export class Args {
   readonly positional: string[] = [];
@@ -15,6 +19,7 @@ export class Args {
       if (a.startsWith('--')) {
         const eq = a.indexOf('=');
         const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+        if (this.flags.has(name)) throw new UsageError(`--${name} is given twice`);
         if (eq > 0) this.flags.set(name, a.slice(eq + 1));
         else if (booleanFlags.includes(name)) this.flags.set(name, true);
         else {
@@ -45,18 +50,47 @@ export class Args {
     return v;
   }
 
+  /** A decimal number (no hex, no Infinity, no empty string). */
   number(name: string, fallback: number): number {
     const v = this.string(name);
     if (v === undefined) return fallback;
+    if (!NUMBER_RE.test(v.trim())) throw new UsageError(`--${name} must be a number, got "${v}"`);
+    return Number(v);
+  }
+
+  /** A whole number written with digits only ("1e2" and "0x10" are refused). */
+  integer(name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.string(name);
+    if (v === undefined) return fallback;
+    if (!INTEGER_RE.test(v.trim())) throw new UsageError(`--${name} must be a whole number, got "${v}"`);
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+    if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
     return n;
   }
 
-  integer(name: string, fallback: number, min = 0): number {
-    const n = this.number(name, fallback);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got ${n}`);
-    return n;
+  /**
+   * A partial config from the flags of `fields` that were given (parsed per field type), laid
+   * over `base`. Validation of ranges is the config's job (resolve*Config).
+   */
+  config<T>(fields: readonly ConfigField[], base: T): T {
+    let out = base;
+    for (const f of fields) {
+      if (!f.flag) continue;
+      if (f.spec.kind === 'boolean' && this.flags.get(f.flag) === true) {
+        this.used.add(f.flag);
+        out = setPath(out, f.path, true);
+        continue;
+      }
+      const text = this.string(f.flag);
+      if (text === undefined) continue;
+      try {
+        out = setPath(out, f.path, parseFlagValue(f, text));
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(`--${f.flag} ${e.problems[0].message}`);
+        throw e;
+      }
+    }
+    return out;
   }
 
   /** Fail on flags no command asked about, so typos do not pass silently. */
@@ -66,14 +100,22 @@ export class Args {
   }
 }
 
-/** `1,2,3;4,5` -> [[1,2,3],[4,5]] */
+/** Usage lines for the flags of some config fields: `--flag <value>  help (default: x)`. */
+export function configFlagHelp(fields: readonly ConfigField[], defaults: unknown, indent = '            '): string {
+  return fields
+    .filter((f) => f.flag)
+    .map((f) => `${indent}--${f.flag}${f.spec.kind === 'boolean' ? '' : ' <value>'}  ${f.help} (default: ${describeDefault(f, defaults)})`)
+    .join('\n');
+}
+
+/** `1,2,3;4,5` -> [[1,2,3],[4,5]]; every id is digits only. */
 export function parseIdLists(text: string, vocabSize?: number): number[][] {
   const seqs = text.split(';').map((s) => s.trim());
   return seqs.map((s, i) => {
     if (s === '') throw new UsageError(`--ids: sequence ${i + 1} is empty`);
     return s.split(',').map((t) => {
       const v = Number(t.trim());
-      if (t.trim() === '' || !Number.isInteger(v) || v < 0) throw new UsageError(`--ids: "${t}" in sequence ${i + 1} is not a token id`);
+      if (!/^\d+$/.test(t.trim()) || !Number.isSafeInteger(v)) throw new UsageError(`--ids: "${t}" in sequence ${i + 1} is not a token id`);
       if (vocabSize !== undefined && v >= vocabSize) throw new UsageError(`--ids: token ${v} is outside the vocabulary (size ${vocabSize})`);
       return v;
     });

@@ -1,24 +1,57 @@
-/** Open a model folder (and optional PEFT adapter) on onnxruntime-node for the CLI. */
+/** Open a model folder (with its tokenizer and an optional PEFT adapter) on onnxruntime-node for the CLI. */
 import { NodeFolderSource } from '../engine/models/node-source';
 import { openModel } from '../engine/models/open-model';
 import { importPeftAdapter } from '../engine/lora/peft';
+import { loadTokenizer } from '../engine/models/tokenizer';
+import { chatTokenizer } from '../engine/models/tokenizer-adapter';
+import type { ChatTokenizer } from '../engine/models/text-tokenizer';
 import { ModelRunner } from '../engine/runtime/model-runner';
 import { nodeCpuBackend } from '../engine/runtime/node-backend';
-import type { ModelConfig } from '../engine/models/types';
+import { ModelFormatError, padTokenIdOf, type LoraAdapter, type ModelConfig, type WeightMap } from '../engine/models/types';
 
-export interface NodeModel {
+export interface NodeCheckpoint {
+  dir: string;
   config: ModelConfig;
-  runner: ModelRunner;
+  weights: WeightMap;
   padId: number;
   tokenizerJson: unknown | null;
   tokenizerConfig: unknown | null;
 }
 
-export async function openNodeModel(dir: string, adapterDir?: string): Promise<NodeModel> {
+export async function openNodeCheckpoint(dir: string): Promise<NodeCheckpoint> {
   const ckpt = await openModel(new NodeFolderSource(dir));
-  const runner = new ModelRunner(ckpt.config, nodeCpuBackend());
-  await runner.loadWeights(ckpt.weights);
-  if (adapterDir) runner.setAdapter(await importPeftAdapter(new NodeFolderSource(adapterDir), ckpt.config));
-  const padId = ckpt.config.padTokenId ?? ckpt.config.eosTokenIds[0] ?? 0;
-  return { config: ckpt.config, runner, padId, tokenizerJson: ckpt.tokenizerJson, tokenizerConfig: ckpt.tokenizerConfig };
+  return { dir, config: ckpt.config, weights: ckpt.weights, padId: padTokenIdOf(ckpt.config), tokenizerJson: ckpt.tokenizerJson, tokenizerConfig: ckpt.tokenizerConfig };
+}
+
+/** The checkpoint's tokenizer; `why` says which command needs it when the folder has none. */
+export function checkpointTokenizer(c: NodeCheckpoint, why: string): ChatTokenizer {
+  if (!c.tokenizerJson) throw new ModelFormatError('tokenizer.json', `missing from ${c.dir}: ${why} needs a tokenizer`);
+  return chatTokenizer(loadTokenizer(c.tokenizerJson, c.tokenizerConfig, c.config.vocabSize));
+}
+
+export function readAdapter(dir: string, config: ModelConfig): Promise<LoraAdapter> {
+  return importPeftAdapter(new NodeFolderSource(dir), config);
+}
+
+export interface NodeModel extends NodeCheckpoint {
+  runner: ModelRunner;
+}
+
+/** A checkpoint uploaded to a ModelRunner (with the adapter applied when given). */
+export async function openNodeModel(dir: string, adapterDir?: string): Promise<NodeModel> {
+  const c = await openNodeCheckpoint(dir);
+  const runner = new ModelRunner(c.config, nodeCpuBackend());
+  await runner.loadWeights(c.weights);
+  if (adapterDir) runner.setAdapter(await readAdapter(adapterDir, c.config));
+  return { ...c, runner };
+}
+
+/** Run `fn` with an opened model and release its sessions afterwards. */
+export async function withNodeModel<T>(dir: string, adapterDir: string | undefined, fn: (m: NodeModel) => Promise<T>): Promise<T> {
+  const m = await openNodeModel(dir, adapterDir);
+  try {
+    return await fn(m);
+  } finally {
+    await m.runner.release();
+  }
 }

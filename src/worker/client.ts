@@ -7,8 +7,8 @@ import type { EngineEvent, EngineRequest } from './protocol';
 /** Events that end a request; the rest (progress, tokens, per-step training logs) stream to its listener. */
 const INTERMEDIATE_TYPES = ['progress', 'token', 'stage', 'train-progress', 'train-log'] as const;
 const INTERMEDIATE = new Set<EngineEvent['type']>(INTERMEDIATE_TYPES);
-type Final = Exclude<EngineEvent, { type: (typeof INTERMEDIATE_TYPES)[number] | 'error' }>;
-type Pending = { resolve: (e: Final) => void; reject: (e: Error) => void; onEvent?: (e: EngineEvent) => void };
+export type FinalEvent = Exclude<EngineEvent, { type: (typeof INTERMEDIATE_TYPES)[number] | 'error' }>;
+type Pending = { resolve: (e: FinalEvent) => void; reject: (e: Error) => void; onEvent?: (e: EngineEvent) => void };
 
 /** Omit that distributes over a union, so each request keeps its own fields. */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -30,10 +30,10 @@ export class EngineClient {
     return new EngineClient(new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module' }));
   }
 
-  request<T extends Final>(req: WithoutId<EngineRequest>, onEvent?: (e: EngineEvent) => void): Promise<T> {
+  request<T extends FinalEvent>(req: WithoutId<EngineRequest>, onEvent?: (e: EngineEvent) => void): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (e: Final) => void, reject, onEvent });
+      this.pending.set(id, { resolve: resolve as (e: FinalEvent) => void, reject, onEvent });
       this.worker.postMessage({ ...req, id } as EngineRequest);
     });
   }
@@ -48,7 +48,7 @@ export class EngineClient {
       p.onEvent?.(e);
     } else {
       this.pending.delete(e.id);
-      p.resolve(e as Final);
+      p.resolve(e as FinalEvent);
     }
   }
 

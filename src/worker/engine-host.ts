@@ -2,11 +2,12 @@
  * The engine side of the worker protocol, independent of how messages travel: the worker entry
  * wires it to postMessage, and tests drive it directly in Node with the onnxruntime-node backend.
  */
-import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { openModel } from '../engine/models/open-model';
 import { loadTokenizer } from '../engine/models/tokenizer';
+import { chatTokenizer } from '../engine/models/tokenizer-adapter';
+import { chat, stopTokenIds } from '../engine/runtime/chat';
 import { HubSource, UrlFolderSource, BrowserFilesSource, defaultFileCache } from '../engine/models/sources';
-import type { FileSource, ModelConfig } from '../engine/models/types';
+import { padTokenIdOf, type FileSource, type ModelConfig } from '../engine/models/types';
 import { ModelRunner } from '../engine/runtime/model-runner';
 import { leftPadBatch } from '../engine/runtime/batch';
 import { generate } from '../engine/runtime/generate';
@@ -21,12 +22,8 @@ export interface HostPlatform {
   source?(spec: ModelSourceSpec, onProgress: (file: string, loaded: number, total: number | null, fromCache: boolean) => void): FileSource;
 }
 
-interface LoadedModel extends TrainableModel {
-  config: ModelConfig;
-  runner: ModelRunner;
-  tokenizer: PreTrainedTokenizer | null;
-  padId: number;
-}
+/** The model the worker currently serves. */
+type HostedModel = TrainableModel;
 
 export function browserSource(spec: ModelSourceSpec, onProgress: (file: string, loaded: number, total: number | null, fromCache: boolean) => void): FileSource {
   const progress = (e: { file: string; loaded: number; total: number | null; fromCache?: boolean }) => onProgress(e.file, e.loaded, e.total, e.fromCache ?? false);
@@ -50,7 +47,7 @@ export function browserSource(spec: ModelSourceSpec, onProgress: (file: string, 
 export class EngineHost {
   private backend: EngineBackend | null = null;
   private info: BackendInfo | null = null;
-  private model: LoadedModel | null = null;
+  private model: HostedModel | null = null;
   /** Bumped by every stop; a generation stops when the epoch moved past the one it was queued in. */
   private stopEpoch = 0;
   /** Requests run one at a time, in order, so a load never races a generation. */
@@ -104,24 +101,15 @@ export class EngineHost {
         return;
       }
       case 'generate':
-        return this.generate(req.id, req.prompts.map((s) => this.checkIds(s, this.requireModel().config)), req.sampling, false, epoch);
-      case 'chat': {
-        const m = this.requireModel();
-        if (!m.tokenizer) throw new Error('this model has no tokenizer.json, so it cannot chat');
-        const text = req.text.trim();
-        if (!text) throw new Error('the message is empty');
-        const prompt = m.tokenizer.chat_template
-          ? (m.tokenizer.apply_chat_template([{ role: 'user', content: text }], { add_generation_prompt: true, tokenize: false }) as string)
-          : text;
-        const ids = m.tokenizer.encode(prompt, { add_special_tokens: !m.tokenizer.chat_template });
-        return this.generate(req.id, [ids], req.sampling, true, epoch);
-      }
+        return this.generate(req.id, req.prompts.map((s) => this.checkIds(s, this.requireModel().config)), req.sampling, epoch);
+      case 'chat':
+        return this.chat(req.id, req.text, req.sampling, epoch);
       case 'train-start':
-        return this.training.start(req.id, this.requireModel(), req.settings, req.adapter);
+        return this.training.start(req.id, this.requireModel(), req.config, req.baseModel, req.adapter);
       case 'train-step':
         return this.training.step(req.id, req.samples, req.loss);
       case 'train-sft':
-        return this.training.sft(req.id, req.jsonl, req.steps, req.batchSize, req.seed, () => this.stopEpoch !== epoch);
+        return this.training.sft(req.id, req.jsonl, { steps: req.steps, batchSize: req.batchSize, seed: req.seed }, () => this.stopEpoch !== epoch);
       case 'adapter-export':
         return this.training.exportAdapter(req.id, req.which);
       case 'adapter-use':
@@ -129,7 +117,7 @@ export class EngineHost {
     }
   }
 
-  private requireModel(): LoadedModel {
+  private requireModel(): HostedModel {
     if (!this.model) throw new Error('no model is loaded');
     return this.model;
   }
@@ -153,16 +141,14 @@ export class EngineHost {
       onProgress: (done, total, file) => this.emit({ type: 'stage', id, message: `reading weights: ${file} (${Math.min(done + 1, total)} of ${total} files)` }),
     });
     this.emit({ type: 'stage', id, message: 'uploading weights to the device' });
-    const tokenizer = ckpt.tokenizerJson ? loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, ckpt.config.vocabSize) : null;
+    const tokenizer = ckpt.tokenizerJson ? chatTokenizer(loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, ckpt.config.vocabSize)) : null;
     // Only replace the current model once the new one loaded completely.
     const runner = new ModelRunner(ckpt.config, this.backend);
     await runner.loadWeights(ckpt.weights);
     const old = this.model;
     await this.training.release();
-    const eos = new Set(ckpt.config.eosTokenIds);
-    if (tokenizer?.eos_token_id !== undefined && tokenizer.eos_token_id !== null) eos.add(tokenizer.eos_token_id);
-    const config = { ...ckpt.config, eosTokenIds: [...eos] };
-    this.model = { config, runner, tokenizer, padId: config.padTokenId ?? config.eosTokenIds[0] ?? 0, label: src.label };
+    const config = { ...ckpt.config, eosTokenIds: tokenizer ? stopTokenIds(ckpt.config.eosTokenIds, tokenizer) : ckpt.config.eosTokenIds };
+    this.model = { config, runner, tokenizer, padId: padTokenIdOf(config), label: src.label };
     if (old) await old.runner.release();
     let params = 0;
     for (const t of ckpt.weights.values()) params += t.data.length;
@@ -178,33 +164,36 @@ export class EngineHost {
         params,
         tied: config.tieWordEmbeddings,
         hasTokenizer: tokenizer !== null,
-        hasChatTemplate: Boolean(tokenizer?.chat_template),
+        hasChatTemplate: Boolean(tokenizer?.hasChatTemplate),
         loadMs: performance.now() - t0,
       },
     });
   }
 
-  private async generate(id: number, prompts: number[][], s: SamplingSpec, decodeText: boolean, epoch: number): Promise<void> {
+  private async generate(id: number, prompts: number[][], s: SamplingSpec, epoch: number): Promise<void> {
     const m = this.requireModel();
     const t0 = performance.now();
-    const produced: number[] = [];
-    const eos = new Set(m.config.eosTokenIds);
     const res = await generate(m.runner, prompts, {
       ...s,
       eosTokenIds: m.config.eosTokenIds,
       padTokenId: m.padId,
       shouldStop: () => this.stopEpoch !== epoch,
-      onToken: ({ step, tokens }) => {
-        let text: string | undefined;
-        if (decodeText && m.tokenizer) {
-          const t = tokens[0];
-          if (t !== null && !eos.has(t)) produced.push(t);
-          text = m.tokenizer.decode(produced, { skip_special_tokens: true });
-        }
-        this.emit({ type: 'token', id, step, tokens, text });
-      },
+      onToken: ({ step, tokens }) => this.emit({ type: 'token', id, step, tokens }),
     });
-    const text = decodeText && m.tokenizer ? m.tokenizer.decode(res.tokens[0].filter((t) => !eos.has(t)), { skip_special_tokens: true }) : undefined;
-    this.emit({ type: 'generated', id, tokens: res.tokens, logprobs: res.logprobs, finish: res.finish, text, ms: performance.now() - t0 });
+    this.emit({ type: 'generated', id, tokens: res.tokens, logprobs: res.logprobs, finish: res.finish, ms: performance.now() - t0 });
+  }
+
+  private async chat(id: number, text: string, s: SamplingSpec, epoch: number): Promise<void> {
+    const m = this.requireModel();
+    if (!m.tokenizer) throw new Error('this model has no tokenizer.json, so it cannot chat');
+    const t0 = performance.now();
+    const res = await chat(m.runner, m.tokenizer, text, {
+      ...s,
+      eosTokenIds: m.config.eosTokenIds,
+      padTokenId: m.padId,
+      shouldStop: () => this.stopEpoch !== epoch,
+      onText: ({ step, token, text: sofar }) => this.emit({ type: 'token', id, step, tokens: [token], text: sofar }),
+    });
+    this.emit({ type: 'generated', id, tokens: res.tokens, logprobs: res.logprobs, finish: res.finish, text: res.text, ms: performance.now() - t0 });
   }
 }

@@ -4,11 +4,14 @@
  * every event that answers one repeats it.
  */
 import type { LoraTarget } from '../engine/models/types';
-import type { AdamWConfig } from '../engine/train/adamw';
 import type { TrainSample } from '../engine/train/batching';
 import type { LossSpec } from '../engine/train/losses';
+import type { TrainConfig } from '../engine/train/config';
 
-export type { LossSpec, TrainSample };
+export type { LossSpec, TrainSample, TrainConfig, LoraTarget };
+// The UI reaches training's one config object (defaults, fields, validation) through the protocol.
+export { TRAIN_DEFAULTS, TRAIN_FIELDS, validateTrainConfig, resolveTrainConfig } from '../engine/train/config';
+export { LORA_TARGETS } from '../engine/models/types';
 
 export type ModelSourceSpec =
   | { kind: 'embedded'; url: string; label?: string }
@@ -31,8 +34,11 @@ export type EngineRequest =
   | { type: 'generate'; id: number; prompts: number[][]; sampling: SamplingSpec }
   | { type: 'chat'; id: number; text: string; sampling: SamplingSpec }
   | { type: 'stop'; id: number }
-  /** Start (or restart) training on the loaded model: a fresh seeded adapter, or `adapter` (PEFT files) to continue. */
-  | { type: 'train-start'; id: number; settings: TrainSettings; adapter?: Record<string, Uint8Array> }
+  /**
+   * Start (or restart) training on the loaded model: a fresh adapter seeded by `config.seed`, or
+   * `adapter` (PEFT files) to continue. `baseModel` goes into adapter_config.json (null: the model's label).
+   */
+  | { type: 'train-start'; id: number; config: TrainConfig; baseModel: string | null; adapter?: Record<string, Uint8Array> }
   /** One optimizer step on explicit samples (ids, response starts, teacher contexts). */
   | { type: 'train-step'; id: number; samples: TrainSample[]; loss: LossSpec }
   /** SFT steps on JSONL lines {"prompt", "response"}; 'stop' ends it after the current step. */
@@ -43,23 +49,6 @@ export type EngineRequest =
   | { type: 'adapter-use'; id: number; which: AdapterChoice };
 
 export type AdapterChoice = 'none' | 'student' | 'teacher';
-
-export interface TrainSettings {
-  rank: number;
-  alpha: number;
-  targets: LoraTarget[];
-  useRslora: boolean;
-  /** Seeds the adapter's A matrices. */
-  seed: number;
-  optimizer: Partial<AdamWConfig>;
-  /** Distillation teacher: an EMA copy of the student, or the student itself. */
-  teacher: 'ema' | 'student';
-  emaTau: number;
-  /** Samples per micro-batch; null: the whole batch at once. */
-  microBatchSize: number | null;
-  /** base_model_name_or_path written into adapter_config.json; null: the model's label. */
-  baseModel: string | null;
-}
 
 export interface TrainerInfo {
   /** Trainable parameters. */

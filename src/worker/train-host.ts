@@ -1,45 +1,30 @@
 /**
- * The training side of the engine worker: one Trainer (src/engine/train/trainer.ts) on the
- * loaded model, sharing the weights the ModelRunner already uploaded. It answers the train-*
- * and adapter-* requests of protocol.ts; EngineHost queues them with everything else, so a
- * training step never races a load or a generation.
+ * The training side of the engine worker: one Trainer (engine/train/trainer.ts) on the loaded
+ * model, sharing the weights the ModelRunner already uploaded. It answers the train-* and
+ * adapter-* requests of protocol.ts through the same engine functions the CLI uses (createTrainer,
+ * runSft); EngineHost queues them with everything else, so a training step never races a load
+ * or a generation.
  */
-import type { PreTrainedTokenizer } from '@huggingface/transformers';
 import { exportPeftAdapter, importPeftAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../engine/lora/peft';
 import { MemorySource } from '../engine/models/sources';
-import { LORA_TARGETS, type ModelConfig } from '../engine/models/types';
+import type { ChatTokenizer } from '../engine/models/text-tokenizer';
+import type { ModelConfig } from '../engine/models/types';
 import type { ModelRunner } from '../engine/runtime/model-runner';
 import type { EngineBackend } from '../engine/runtime/ort-types';
-import { initLoraState, loraStateFromAdapter } from '../engine/train/lora-state';
-import { parseSftJsonl, SftSchedule, tokenizeSft, type SftTokenizer } from '../engine/train/sft-data';
-import { checkLossSpec, Trainer, type StepResult, type TrainProgress } from '../engine/train/trainer';
-import type { AdapterChoice, EngineEvent, LossSpec, TrainSample, TrainSettings, TrainStepLog } from './protocol';
-
-export { DEFAULT_TRAIN_SETTINGS } from './train-defaults';
+import { resolveTrainConfig, type TrainConfig } from '../engine/train/config';
+import { checkLossSpec } from '../engine/train/losses';
+import { createTrainer, runSft } from '../engine/train/sft';
+import { parseSftJsonl, tokenizeSft } from '../engine/train/sft-data';
+import type { StepResult, Trainer, TrainProgress } from '../engine/train/trainer';
+import type { AdapterChoice, EngineEvent, LossSpec, TrainSample, TrainStepLog } from './protocol';
 
 /** What the training side needs of the loaded model. */
 export interface TrainableModel {
   config: ModelConfig;
   runner: ModelRunner;
-  tokenizer: PreTrainedTokenizer | null;
+  tokenizer: ChatTokenizer | null;
   padId: number;
   label: string;
-}
-
-/** Throws a readable error for settings the trainer cannot use (LoRA details are checked by the trainer). */
-export function checkTrainSettings(s: TrainSettings): void {
-  const whole = (v: unknown, name: string, min: number) => {
-    if (!Number.isInteger(v) || (v as number) < min) throw new Error(`${name} must be a whole number >= ${min}, got ${JSON.stringify(v)}`);
-  };
-  whole(s.rank, 'rank', 1);
-  if (!(typeof s.alpha === 'number' && s.alpha > 0)) throw new Error(`alpha must be > 0, got ${JSON.stringify(s.alpha)} (PEFT would scale the update to nothing)`);
-  if (!Array.isArray(s.targets) || s.targets.length === 0) throw new Error('pick at least one target module');
-  for (const t of s.targets) if (!(LORA_TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target module ${JSON.stringify(t)}; known: ${LORA_TARGETS.join(', ')}`);
-  whole(s.seed, 'seed', 0);
-  const lr = s.optimizer.lr;
-  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new Error(`learning rate must be > 0, got ${JSON.stringify(lr)}`);
-  if (s.teacher !== 'ema' && s.teacher !== 'student') throw new Error(`teacher must be "ema" or "student", got ${JSON.stringify(s.teacher)}`);
-  if (s.microBatchSize !== null) whole(s.microBatchSize, 'micro-batch size', 1);
 }
 
 function toLog(r: StepResult, ms: number): TrainStepLog {
@@ -49,6 +34,7 @@ function toLog(r: StepResult, ms: number): TrainStepLog {
 export class TrainHost {
   private trainer: Trainer | null = null;
   private model: TrainableModel | null = null;
+  private config: TrainConfig | null = null;
   private baseModel: string | null = null;
   private using: AdapterChoice = 'none';
   /** Where the current request's progress goes (the trainer's callback is fixed at creation). */
@@ -70,34 +56,26 @@ export class TrainHost {
     if (t) await t.release();
   }
 
-  async start(id: number, model: TrainableModel, settings: TrainSettings, adapterFiles?: Record<string, Uint8Array>): Promise<void> {
-    checkTrainSettings(settings);
-    const cfg = model.config;
-    let state;
+  async start(id: number, model: TrainableModel, config: TrainConfig, baseModel: string | null, adapterFiles?: Record<string, Uint8Array>): Promise<void> {
+    const c = resolveTrainConfig(config);
+    let adapter;
     if (adapterFiles) {
       for (const f of [ADAPTER_CONFIG, ADAPTER_WEIGHTS]) if (!adapterFiles[f]) throw new Error(`the adapter needs ${f}`);
-      state = loraStateFromAdapter(cfg, await importPeftAdapter(new MemorySource(adapterFiles, 'adapter'), cfg));
-    } else {
-      state = initLoraState(cfg, { r: settings.rank, alpha: settings.alpha, targetModules: [...settings.targets], useRslora: settings.useRslora }, settings.seed);
+      adapter = await importPeftAdapter(new MemorySource(adapterFiles, 'adapter'), model.config);
     }
-    const trainer = await Trainer.create({
-      backend: this.backend(),
-      config: cfg,
-      weights: model.runner.weightFeeds(),
-      state,
-      teacher: settings.teacher,
-      emaTau: settings.emaTau,
-      optimizer: settings.optimizer,
-      microBatchSize: settings.microBatchSize ?? undefined,
-      padId: model.padId,
-      onProgress: (p) => this.progressSink?.(p),
-    });
+    const trainer = await createTrainer(
+      { backend: this.backend(), config: model.config, weights: model.runner.weightFeeds(), padId: model.padId, onProgress: (p) => this.progressSink?.(p) },
+      c,
+      adapter,
+    );
     const old = this.trainer;
     this.trainer = trainer;
     this.model = model;
-    this.baseModel = settings.baseModel ?? model.label;
+    this.config = c;
+    this.baseModel = baseModel ?? model.label;
     if (old) await old.release();
     await this.refreshAdapter();
+    const state = trainer.state;
     let params = 0;
     for (const s of state.specs) params += s.dims.reduce((a, b) => a * b, 1);
     this.emit({
@@ -116,47 +94,43 @@ export class TrainHost {
     });
   }
 
-  private async runStep(id: number, samples: readonly TrainSample[], loss: LossSpec, step: number, steps: number): Promise<TrainStepLog> {
-    const trainer = this.require();
-    this.progressSink = (p) => this.emit({ type: 'train-progress', id, phase: p.phase, microBatch: p.microBatch, microBatches: p.microBatches, step, steps });
-    const t0 = performance.now();
-    try {
-      return toLog(await trainer.step(samples, loss), performance.now() - t0);
-    } finally {
-      this.progressSink = null;
-    }
+  private withProgress<T>(id: number, step: () => number, steps: number, fn: () => Promise<T>): Promise<T> {
+    this.progressSink = (p) => this.emit({ type: 'train-progress', id, phase: p.phase, microBatch: p.microBatch, microBatches: p.microBatches, step: step(), steps });
+    return fn().finally(() => (this.progressSink = null));
   }
 
   async step(id: number, samples: TrainSample[], loss: LossSpec): Promise<void> {
     checkLossSpec(loss);
     if (!Array.isArray(samples) || samples.length === 0) throw new Error('a training step needs at least one sample');
-    const log = await this.runStep(id, samples, loss, 1, 1);
+    const trainer = this.require();
+    const t0 = performance.now();
+    const r = await this.withProgress(id, () => 1, 1, () => trainer.step(samples, loss));
     await this.refreshAdapter();
-    this.emit({ type: 'train-stepped', id, log });
+    this.emit({ type: 'train-stepped', id, log: toLog(r, performance.now() - t0) });
   }
 
-  async sft(id: number, jsonl: string, steps: number, batchSize: number, seed: number, shouldStop: () => boolean): Promise<void> {
-    this.require();
+  async sft(id: number, jsonl: string, run: { steps: number; batchSize: number; seed: number }, shouldStop: () => boolean): Promise<void> {
+    const trainer = this.require();
     const m = this.model!;
-    if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a whole number >= 1, got ${JSON.stringify(steps)}`);
+    const c = resolveTrainConfig({ ...this.config, steps: run.steps, batchSize: run.batchSize, seed: run.seed });
     if (!m.tokenizer) throw new Error('this model has no tokenizer.json, so it cannot tokenize SFT data');
-    const rows = parseSftJsonl(jsonl, 'training data');
-    const samples = tokenizeSft(m.tokenizer as unknown as SftTokenizer, rows, 'training data');
-    const schedule = new SftSchedule(samples, Math.min(batchSize, samples.length), seed);
+    const samples = await tokenizeSft(m.tokenizer, parseSftJsonl(jsonl, 'training data'), 'training data');
     const t0 = performance.now();
     const logs: TrainStepLog[] = [];
-    let stopped = false;
-    for (let s = 1; s <= steps; s++) {
-      if (shouldStop()) {
-        stopped = true;
-        break;
-      }
-      const log = await this.runStep(id, schedule.next(), { kind: 'ce' }, s, steps);
-      logs.push(log);
-      this.emit({ type: 'train-log', id, log, steps });
-    }
+    let current = 1;
+    const r = await this.withProgress(id, () => current, c.steps, () =>
+      runSft(trainer, samples, c, {
+        shouldStop,
+        onStep: (s, step, ms) => {
+          current = step + 1;
+          const log = toLog(s, ms);
+          logs.push(log);
+          this.emit({ type: 'train-log', id, log, steps: c.steps });
+        },
+      }),
+    );
     await this.refreshAdapter();
-    this.emit({ type: 'train-done', id, logs, stopped, ms: performance.now() - t0 });
+    this.emit({ type: 'train-done', id, logs, stopped: r.stopped, ms: performance.now() - t0 });
   }
 
   async exportAdapter(id: number, which: 'student' | 'teacher'): Promise<void> {

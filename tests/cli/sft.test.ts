@@ -19,8 +19,10 @@ import { ModelRunner } from '../../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
 import { generate } from '../../src/engine/runtime/generate';
 import { Args } from '../../src/cli/args';
-import { trainCommands } from '../../src/cli/train-commands';
-import { parseSftJsonl, sftSample, type SftTokenizer } from '../../src/engine/train/sft-data';
+import * as sft from '../../src/cli/commands/sft';
+import { parseSftJsonl, sftSample } from '../../src/engine/train/sft-data';
+import { chatTokenizer } from '../../src/engine/models/tokenizer-adapter';
+import type { ChatTokenizer } from '../../src/engine/models/text-tokenizer';
 import { refCeLoss } from '../reference/losses';
 
 const PAIRS = [
@@ -48,10 +50,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tokenizer(withTemplate = true): SftTokenizer & { decode(ids: number[], o?: { skip_special_tokens?: boolean }): string } {
+function tokenizer(withTemplate = true): ChatTokenizer {
   const cfg = { ...(ckpt.tokenizerConfig as Record<string, unknown>) };
   if (!withTemplate) delete cfg.chat_template;
-  return loadTokenizer(ckpt.tokenizerJson, cfg, ckpt.config.vocabSize) as never;
+  return chatTokenizer(loadTokenizer(ckpt.tokenizerJson, cfg, ckpt.config.vocabSize));
 }
 
 describe('pmd-lab sft', () => {
@@ -59,7 +61,7 @@ describe('pmd-lab sft', () => {
     const data = path.join(dir, 'data.jsonl');
     await writeFile(data, PAIRS.map((p) => JSON.stringify(p)).join('\n') + '\n');
     const out = path.join(dir, 'adapter');
-    await trainCommands.sft(new Args(['--model', modelDir, '--data', data, '--out', out, '--steps', String(STEPS), '--lr', String(LR), '--no-progress'], ['no-progress']));
+    await sft.run(new Args(['--model', modelDir, '--data', data, '--out', out, '--steps', String(STEPS), '--lr', String(LR), '--no-progress'], ['no-progress']));
 
     const config = JSON.parse(await readFile(path.join(out, 'adapter_config.json'), 'utf8'));
     expect(config.r).toBe(8);
@@ -69,7 +71,7 @@ describe('pmd-lab sft', () => {
 
     // Loss measured independently: float64 reference forward with the written adapter.
     const tok = tokenizer();
-    const samples = PAIRS.map((p) => sftSample(tok, p));
+    const samples = await Promise.all(PAIRS.map((p) => sftSample(tok, p)));
     const before = refCeLoss(ckpt.config, ckpt.weights, samples, null);
     const after = refCeLoss(ckpt.config, ckpt.weights, samples, adapter);
     console.log(`sft: response cross-entropy ${before.toFixed(4)} -> ${after.toFixed(5)} after ${STEPS} steps (lr ${LR}, r 8, 7 targets)`);
@@ -89,21 +91,21 @@ describe('pmd-lab sft', () => {
       eosTokenIds: ckpt.config.eosTokenIds,
       padTokenId: ckpt.config.padTokenId ?? 0,
     });
-    expect(res.tokens.map((t) => tok.decode(t, { skip_special_tokens: true }))).toEqual(PAIRS.map((p) => p.response));
+    expect(res.tokens.map((t) => tok.decode(t, { skipSpecialTokens: true }))).toEqual(PAIRS.map((p) => p.response));
     await runner.release();
   });
 
-  it('templated examples: the response is everything the assistant turn adds; without a template prompt + response', () => {
+  it('templated examples: the response is everything the assistant turn adds; without a template prompt + response', async () => {
     const tok = tokenizer();
-    const s = sftSample(tok, PAIRS[0]);
+    const s = await sftSample(tok, PAIRS[0]);
     expect(s.templated).toBe(true);
     expect(tok.decode(s.ids.slice(s.response_start))).toBe('Paris.<|im_end|>\n');
     expect(tok.decode(s.ids.slice(0, s.response_start))).toBe('<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n');
     const plain = tokenizer(false);
-    const p = sftSample(plain, PAIRS[1]);
+    const p = await sftSample(plain, PAIRS[1]);
     expect(p.templated).toBe(false);
-    expect(p.ids).toEqual([...plain.encode('Say hello.'), ...plain.encode('Hello there!', { add_special_tokens: false })]);
-    expect(p.response_start).toBe(plain.encode('Say hello.').length);
+    expect(p.ids).toEqual([...(await plain.encode('Say hello.')), ...(await plain.encode('Hello there!', { addSpecialTokens: false }))]);
+    expect(p.response_start).toBe((await plain.encode('Say hello.')).length);
   });
 
   it('JSONL errors name the line; bad options are usage errors', async () => {
@@ -114,9 +116,9 @@ describe('pmd-lab sft', () => {
     expect(() => parseSftJsonl('\n\n', 'd.jsonl')).toThrow(/d\.jsonl: no examples/);
     const data = path.join(dir, 'bad.jsonl');
     await writeFile(data, '{"prompt": "x", "response": 3}\n');
-    await expect(trainCommands.sft(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x')]))).rejects.toThrow(/bad\.jsonl line 1: "response" must be a string/);
-    await expect(trainCommands.sft(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x'), '--rank', '0']))).rejects.toThrow(/--rank must be a whole number >= 1/);
-    await expect(trainCommands.sft(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x'), '--targets', 'q_proj,foo']))).rejects.toThrow(/unknown module "foo"/);
-    await expect(trainCommands.sft(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x'), '--stepz', '3']))).rejects.toThrow(/unknown option: --stepz/);
+    await expect(sft.run(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x')]))).rejects.toThrow(/bad\.jsonl line 1: "response" must be a string/);
+    await expect(sft.run(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x'), '--rank', '0']))).rejects.toThrow(/--rank must be a whole number >= 1/);
+    await expect(sft.run(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x'), '--targets', 'q_proj,foo']))).rejects.toThrow(/unknown target module "foo"/);
+    await expect(sft.run(new Args(['--model', modelDir, '--data', data, '--out', path.join(dir, 'x'), '--stepz', '3']))).rejects.toThrow(/unknown option: --stepz/);
   });
 });

@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeTinyCheckpoint, writeTinyCheckpoint } from '../../scripts/tiny-model';
 import { Args } from '../../src/cli/args';
-import { trainCommands } from '../../src/cli/train-commands';
+import * as sft from '../../src/cli/commands/sft';
 import { MemorySource } from '../../src/engine/models/sources';
 import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
 import { EngineHost } from '../../src/worker/engine-host';
-import type { EngineEvent, EngineRequest, TrainSettings } from '../../src/worker/protocol';
-import { DEFAULT_TRAIN_SETTINGS } from '../../src/worker/train-host';
+import { TRAIN_DEFAULTS, type EngineEvent, type EngineRequest, type TrainConfig } from '../../src/worker/protocol';
+import { mergeConfig } from '../../src/util/config-fields';
 
 const PAIRS = [
   { prompt: 'What is 2 + 3?', response: '5' },
@@ -65,8 +65,10 @@ async function makeHost() {
   return { host, events, send };
 }
 
-function settings(over: Partial<TrainSettings> = {}): TrainSettings {
-  return { ...DEFAULT_TRAIN_SETTINGS, rank: 4, alpha: 8, seed: 5, optimizer: { lr: 1e-2, warmupSteps: 0 }, baseModel: modelDir, ...over };
+/** A train-start request: rank 4, alpha 8, seed 5, lr 1e-2 unless `over` says otherwise. */
+function start(over: Record<string, unknown> = {}, adapter?: Record<string, Uint8Array>) {
+  const config: TrainConfig = mergeConfig(mergeConfig(TRAIN_DEFAULTS, { lora: { rank: 4, alpha: 8 }, seed: 5, optimizer: { lr: 1e-2 } }), over);
+  return { type: 'train-start', config, baseModel: path.basename(modelDir), ...(adapter ? { adapter } : {}) };
 }
 
 describe('training in the worker (EngineHost)', () => {
@@ -74,12 +76,12 @@ describe('training in the worker (EngineHost)', () => {
     const data = path.join(dir, 'data.jsonl');
     await writeFile(data, JSONL);
     const cliOut = path.join(dir, 'cli-adapter');
-    await trainCommands.sft(
+    await sft.run(
       new Args(['--model', modelDir, '--data', data, '--out', cliOut, '--steps', '3', '--rank', '4', '--alpha', '8', '--lr', '1e-2', '--batch-size', '2', '--seed', '5', '--no-progress'], ['no-progress']),
     );
 
     const { send, events } = await makeHost();
-    const ready = await send({ type: 'train-start', settings: settings() });
+    const ready = await send(start());
     expect(ready).toMatchObject({ type: 'train-ready', info: { rank: 4, modules: 2 * 7, step: 0 } });
     const done = await send({ type: 'train-sft', jsonl: JSONL, steps: 3, batchSize: 2, seed: 5 });
     expect(done.type).toBe('train-done');
@@ -101,7 +103,7 @@ describe('training in the worker (EngineHost)', () => {
       'adapter_config.json': new Uint8Array(await readFile(path.join(cliOut, 'adapter_config.json'))),
       'adapter_model.safetensors': new Uint8Array(await readFile(path.join(cliOut, 'adapter_model.safetensors'))),
     };
-    const again = await send({ type: 'train-start', settings: settings({ rank: 2 }), adapter: files });
+    const again = await send(start({ lora: { rank: 2 } }, files));
     expect(again).toMatchObject({ type: 'train-ready', info: { rank: 4, step: 0 } });
     const exp2 = await send({ type: 'adapter-export', which: 'student' });
     if (exp2.type !== 'adapter') throw new Error(JSON.stringify(exp2));
@@ -118,7 +120,7 @@ describe('training in the worker (EngineHost)', () => {
       return Array.from(e.logits[0][3]);
     };
     const base = await logitsOf();
-    await send({ type: 'train-start', settings: settings({ optimizer: { lr: 5e-2 } }) });
+    await send(start({ optimizer: { lr: 5e-2 } }));
     await send({ type: 'train-sft', jsonl: JSONL, steps: 2, batchSize: 3, seed: 1 });
     expect(await logitsOf()).toEqual(base); // still 'none'
     expect(await send({ type: 'adapter-use', which: 'student' })).toMatchObject({ type: 'adapter-used', which: 'student' });
@@ -141,7 +143,7 @@ describe('training in the worker (EngineHost)', () => {
     };
     const base = await logitsOf();
     expect(await send({ type: 'adapter-use', which: 'student' })).toMatchObject({ type: 'adapter-used', which: 'student' });
-    await send({ type: 'train-start', settings: settings({ optimizer: { lr: 5e-2 } }) });
+    await send(start({ optimizer: { lr: 5e-2 } }));
     expect(await logitsOf()).toEqual(base); // B = 0: the fresh adapter changes nothing yet
     await send({ type: 'train-sft', jsonl: JSONL, steps: 1, batchSize: 3, seed: 1 });
     expect(await logitsOf()).not.toEqual(base);
@@ -149,7 +151,7 @@ describe('training in the worker (EngineHost)', () => {
 
   it('a distillation step reports loss, gradient norm and per-token student/teacher log-probs and divergence', async () => {
     const { send } = await makeHost();
-    await send({ type: 'train-start', settings: settings({ teacher: 'ema' }) });
+    await send(start({ teacher: 'ema' }));
     const samples = [
       { ids: [5, 6, 7, 8, 9, 10], response_start: 3, teacher_ids: [20, 21, 5, 6, 7, 8, 9, 10], teacher_response_start: 5 },
       { ids: [11, 12, 13, 14], response_start: 2, teacher_ids: [22, 11, 12, 13, 14], teacher_response_start: 3 },
@@ -172,12 +174,12 @@ describe('training in the worker (EngineHost)', () => {
       type: 'error',
       message: expect.stringMatching(/training has not started/),
     });
-    expect(await send({ type: 'train-start', settings: settings({ alpha: 0 }) })).toMatchObject({ type: 'error', message: expect.stringMatching(/alpha must be > 0/) });
-    expect(await send({ type: 'train-start', settings: settings({ targets: ['c_attn' as never] }) })).toMatchObject({ type: 'error', message: expect.stringMatching(/unknown target module "c_attn"/) });
+    expect(await send(start({ lora: { alpha: 0 } }))).toMatchObject({ type: 'error', message: expect.stringMatching(/lora\.alpha: must be a number > 0/) });
+    expect(await send(start({ lora: { targets: ['c_attn'] } }))).toMatchObject({ type: 'error', message: expect.stringMatching(/unknown target module "c_attn"/) });
     expect(
-      await send({ type: 'train-start', settings: settings(), adapter: { 'adapter_config.json': new TextEncoder().encode('{"r": 4, "lora_alpha": 0, "target_modules": ["q_proj"]}') } }),
+      await send(start({}, { 'adapter_config.json': new TextEncoder().encode('{"r": 4, "lora_alpha": 0, "target_modules": ["q_proj"]}') })),
     ).toMatchObject({ type: 'error', message: expect.stringMatching(/adapter_model\.safetensors/) });
-    await send({ type: 'train-start', settings: settings() });
+    await send(start());
     const bad = await send({ type: 'train-sft', jsonl: '{"prompt": "a", "response": "b"}\n{"prompt": 3}\n', steps: 2, batchSize: 1, seed: 0 });
     expect(bad).toMatchObject({ type: 'error', message: expect.stringMatching(/line 2/) });
     const outside = await send({ type: 'train-step', samples: [{ ids: [1, 99999], response_start: 1 }], loss: { kind: 'ce' } });
@@ -191,7 +193,7 @@ describe('training in the worker (EngineHost)', () => {
 
   it('stop ends SFT after the current step and keeps what was learned', async () => {
     const { host, events, send } = await makeHost();
-    await send({ type: 'train-start', settings: settings() });
+    await send(start());
     const run = host.handle({ type: 'train-sft', id: 900, jsonl: JSONL, steps: 50, batchSize: 1, seed: 0 });
     // Stop once the first step has been logged.
     while (!events.some((e) => e.type === 'train-log' && e.id === 900)) await new Promise((r) => setTimeout(r, 1));

@@ -122,3 +122,8 @@ export class ModelFormatError extends Error {
     this.name = 'ModelFormatError';
   }
 }
+
+/** The token id used for padding: the config's pad token, else its first EOS, else 0. */
+export function padTokenIdOf(cfg: Pick<ModelConfig, 'padTokenId' | 'eosTokenIds'>): number {
+  return cfg.padTokenId ?? cfg.eosTokenIds[0] ?? 0;
+}

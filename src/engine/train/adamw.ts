@@ -28,29 +28,13 @@
  */
 import { attr, Graph } from '../onnx/graph';
 import { createGraphSession, disposeTensor, type TensorMap } from '../runtime/graph-session';
+import { resolveTrainConfig, TRAIN_DEFAULTS, type OptimizerConfig } from './config';
 import type { EngineBackend, OrtModule, OrtSession, OrtTensor } from '../runtime/ort-types';
 
-export interface AdamWConfig {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** Global-norm clipping threshold; null disables clipping. */
-  maxGradNorm: number | null;
-  /** 0 for a constant rate, else the number of linear warm-up steps. */
-  warmupSteps: number;
-}
+/** AdamW's settings; defaults and ranges are TrainConfig's (config.ts). */
+export type AdamWConfig = OptimizerConfig;
 
-export const ADAMW_DEFAULTS: AdamWConfig = {
-  lr: 1e-4,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0.01,
-  maxGradNorm: 1.0,
-  warmupSteps: 0,
-};
+export const ADAMW_DEFAULTS: AdamWConfig = TRAIN_DEFAULTS.optimizer;
 
 /** The epsilon `clip_grad_norm_` adds to the norm before dividing. */
 export const CLIP_EPS = 1e-6;
@@ -100,18 +84,7 @@ export interface Optimizer {
 }
 
 export function resolveAdamWConfig(c: Partial<AdamWConfig> = {}): AdamWConfig {
-  const cfg = { ...ADAMW_DEFAULTS, ...c };
-  const bad = (m: string): never => {
-    throw new Error(`AdamW: ${m}`);
-  };
-  if (!(cfg.lr >= 0) || !Number.isFinite(cfg.lr)) bad(`lr must be a finite number >= 0, got ${cfg.lr}`);
-  if (!(cfg.beta1 >= 0 && cfg.beta1 < 1)) bad(`beta1 must be in [0, 1), got ${cfg.beta1}`);
-  if (!(cfg.beta2 >= 0 && cfg.beta2 < 1)) bad(`beta2 must be in [0, 1), got ${cfg.beta2}`);
-  if (!(cfg.eps > 0)) bad(`eps must be > 0, got ${cfg.eps}`);
-  if (!(cfg.weightDecay >= 0)) bad(`weightDecay must be >= 0, got ${cfg.weightDecay}`);
-  if (cfg.maxGradNorm !== null && !(cfg.maxGradNorm > 0)) bad(`maxGradNorm must be > 0 or null, got ${cfg.maxGradNorm}`);
-  if (!Number.isInteger(cfg.warmupSteps) || cfg.warmupSteps < 0) bad(`warmupSteps must be a whole number >= 0, got ${cfg.warmupSteps}`);
-  return cfg;
+  return resolveTrainConfig({ optimizer: c }).optimizer;
 }
 
 /** Learning rate of optimizer step `step` (1-based). */

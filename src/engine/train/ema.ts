@@ -10,8 +10,9 @@ import { Graph } from '../onnx/graph';
 import type { EngineBackend, OrtSession } from '../runtime/ort-types';
 import { createGraphSession, type TensorMap } from '../runtime/graph-session';
 import type { ParamSpec } from './adamw';
+import { TRAIN_DEFAULTS } from './config';
 
-export const EMA_DEFAULT_TAU = 0.05;
+export const EMA_DEFAULT_TAU = TRAIN_DEFAULTS.emaTau;
 
 export function checkTau(tau: number): void {
   if (!(tau >= 0 && tau <= 1)) throw new Error(`EMA tau must be in [0, 1], got ${tau}`);

@@ -36,6 +36,8 @@
  * train-step, teacher-scoring and top-k graphs of every family: only int64 shape arithmetic and
  * the Concat of the int64 ids land on the CPU).
  */
+import { ConfigError, type ConfigProblem } from '../../util/config-fields';
+import { isRecord } from '../../util/records';
 import { attr, type Graph } from '../onnx/graph';
 
 /** Graph input names of the losses (all [batch, seq, ...] unless noted). */
@@ -102,6 +104,51 @@ export type LossSpec =
       clipEps: number;
       clipEpsHigh?: number;
     };
+
+const LOSS_FIELDS: Record<LossSpec['kind'], { required: Record<string, (v: unknown) => string | null>; optional: Record<string, (v: unknown) => string | null> }> = {
+  ce: { required: {}, optional: {} },
+  distill: {
+    required: {
+      alpha: (v) => (typeof v === 'number' && v >= 0 && v <= 1 ? null : `must be a number in [0, 1], got ${JSON.stringify(v)}`),
+      topk: (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1000 ? null : `must be a whole number >= 1 (at most 1000), got ${JSON.stringify(v)}`),
+    },
+    optional: {
+      topkIds: (v) => (v === 'input' || v === 'graph' ? null : `must be "input" or "graph", got ${JSON.stringify(v)}`),
+      tailEps: (v) => (typeof v === 'number' && v > 0 && v < 1 ? null : `must be a number in (0, 1), got ${JSON.stringify(v)}`),
+    },
+  },
+  grpo: {
+    required: { clipEps: (v) => (typeof v === 'number' && v > 0 && v < 10 ? null : `must be a number in (0, 10), got ${JSON.stringify(v)}`) },
+    optional: { clipEpsHigh: (v) => (typeof v === 'number' && v > 0 && v < 10 ? null : `must be a number in (0, 10), got ${JSON.stringify(v)}`) },
+  },
+};
+
+/** Every problem of a loss spec, with field paths relative to the spec (the one validation of LossSpec). */
+export function validateLossSpec(v: unknown): ConfigProblem[] {
+  if (!isRecord(v)) return [{ path: '', message: 'must be an object such as {"kind": "ce"}, {"kind": "distill", "alpha": 0.5, "topk": 20} or {"kind": "grpo", "clipEps": 0.2}' }];
+  const kinds = Object.keys(LOSS_FIELDS);
+  if (typeof v.kind !== 'string' || !kinds.includes(v.kind)) return [{ path: 'kind', message: `unknown loss kind ${JSON.stringify(v.kind)}; expected ${kinds.map((k) => `"${k}"`).join(', ')}` }];
+  const f = LOSS_FIELDS[v.kind as LossSpec['kind']];
+  const problems: ConfigProblem[] = [];
+  for (const k of Object.keys(v)) {
+    if (k !== 'kind' && !(k in f.required) && !(k in f.optional)) problems.push({ path: k, message: `unknown field for kind "${v.kind}"` });
+  }
+  for (const [k, check] of Object.entries(f.required)) {
+    const m = k in v ? check(v[k]) : 'is required';
+    if (m) problems.push({ path: k, message: m });
+  }
+  for (const [k, check] of Object.entries(f.optional)) {
+    const m = k in v && v[k] !== undefined ? check(v[k]) : null;
+    if (m) problems.push({ path: k, message: m });
+  }
+  return problems;
+}
+
+/** Throws a ConfigError naming every problem of the spec (`what` prefixes the paths, e.g. "loss"). */
+export function checkLossSpec(v: unknown, what = 'loss'): asserts v is LossSpec {
+  const problems = validateLossSpec(v);
+  if (problems.length) throw new ConfigError(what, problems);
+}
 
 export interface AppendedLoss {
   /** Graph inputs the loss added (in order). */

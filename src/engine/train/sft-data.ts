@@ -9,6 +9,7 @@
 import { ModelFormatError } from '../models/types';
 import { Prng } from '../../util/prng';
 import type { TrainSample } from './batching';
+import type { ChatTokenizer } from '../models/text-tokenizer';
 import { isRecord } from '../../util/records';
 
 
@@ -53,43 +54,38 @@ export function parseSftJsonl(text: string, file = 'data.jsonl'): SftRow[] {
   return rows;
 }
 
-/** The tokenizer calls SFT needs (a transformers.js PreTrainedTokenizer provides them). */
-export interface SftTokenizer {
-  chat_template?: unknown;
-  encode(text: string, opts?: { add_special_tokens?: boolean }): number[];
-  apply_chat_template(messages: { role: string; content: string }[], opts: { add_generation_prompt?: boolean; tokenize: false }): unknown;
-}
-
 /**
  * Token ids and response start of one example. With a chat template: the prompt is the
  * templated user turn with the generation prompt, the response everything the templated
  * conversation (user + assistant) adds after it (the answer, end-of-turn token, ...). Without
  * one: the prompt and the response tokenized separately and concatenated.
  */
-export function sftSample(tok: SftTokenizer, row: SftRow): TrainSample & { templated: boolean } {
-  if (tok.chat_template) {
+export async function sftSample(tok: ChatTokenizer, row: SftRow): Promise<TrainSample & { templated: boolean }> {
+  if (tok.hasChatTemplate) {
     const user = [{ role: 'user', content: row.prompt }];
-    const promptText = String(tok.apply_chat_template(user, { add_generation_prompt: true, tokenize: false }));
-    const fullText = String(tok.apply_chat_template([...user, { role: 'assistant', content: row.response }], { tokenize: false }));
-    const promptIds = tok.encode(promptText, { add_special_tokens: false });
+    const promptText = await tok.applyChatTemplate(user, { addGenerationPrompt: true });
+    const fullText = await tok.applyChatTemplate([...user, { role: 'assistant', content: row.response }], { addGenerationPrompt: false });
+    const promptIds = await tok.encode(promptText, { addSpecialTokens: false });
     // Normally the conversation extends the prompt; else fall back to the bare response text.
     const rest = fullText.startsWith(promptText) ? fullText.slice(promptText.length) : row.response;
-    const respIds = tok.encode(rest, { add_special_tokens: false });
+    const respIds = await tok.encode(rest, { addSpecialTokens: false });
     return { ids: [...promptIds, ...respIds], response_start: promptIds.length, templated: true };
   }
-  const promptIds = tok.encode(row.prompt);
-  const respIds = tok.encode(row.response, { add_special_tokens: false });
+  const promptIds = await tok.encode(row.prompt);
+  const respIds = await tok.encode(row.response, { addSpecialTokens: false });
   return { ids: [...promptIds, ...respIds], response_start: promptIds.length, templated: false };
 }
 
 /** Tokenize every row; an example whose prompt or response tokenizes to nothing is an error naming it. */
-export function tokenizeSft(tok: SftTokenizer, rows: readonly SftRow[], file = 'data.jsonl'): TrainSample[] {
-  return rows.map((r, i) => {
-    const s = sftSample(tok, r);
+export async function tokenizeSft(tok: ChatTokenizer, rows: readonly SftRow[], file = 'data.jsonl'): Promise<TrainSample[]> {
+  const out: TrainSample[] = [];
+  for (const [i, r] of rows.entries()) {
+    const s = await sftSample(tok, r);
     if (s.response_start < 1) throw new InputFileError(file, `example ${i + 1}: the prompt tokenizes to nothing; the first response token would have no preceding position`);
     if (s.ids.length <= s.response_start) throw new InputFileError(file, `example ${i + 1}: the response tokenizes to nothing`);
-    return { ids: s.ids, response_start: s.response_start };
-  });
+    out.push({ ids: s.ids, response_start: s.response_start });
+  }
+  return out;
 }
 
 /** Batches for SFT steps: epochs over a seeded shuffle of the examples, `batchSize` per step. */

@@ -40,10 +40,11 @@ import { createOptimizer, type AdamWConfig, type Optimizer } from './adamw';
 import { createEma, EMA_DEFAULT_TAU, checkTau, type EmaUpdater } from './ema';
 import { makeBatches, studentToTeacher, teacherToStudent, type MicroBatch, type TrainSample } from './batching';
 import { cloneState, loraStateToAdapter, readBackState, stateTensors, type TrainableState } from './lora-state';
-import { appendLogSumExp, appendTargetLogp, LOSS_INPUT, LOSS_OUTPUT, type LossSpec } from './losses';
+import { appendLogSumExp, appendTargetLogp, checkLossSpec, LOSS_INPUT, LOSS_OUTPUT, type LossSpec } from './losses';
 import { buildStudentTopkGraph, buildTeacherScoringGraph, buildTrainStepGraph } from './train-graph';
 
 export type { LossSpec };
+export { checkLossSpec };
 
 export interface TrainStepGraphOptions {
   loss: LossSpec;
@@ -147,23 +148,6 @@ function unwrapGraph(g: Graph | { graph: Graph }): Graph {
 
 function lossKey(l: LossSpec): string {
   return JSON.stringify(l);
-}
-
-export function checkLossSpec(l: LossSpec): void {
-  if (!l || typeof l !== 'object') throw new Error('loss must be an object with a "kind"');
-  switch (l.kind) {
-    case 'ce':
-      return;
-    case 'distill':
-      if (!(typeof l.alpha === 'number' && l.alpha >= 0 && l.alpha <= 1)) throw new Error(`distill alpha must be a number in [0, 1], got ${JSON.stringify(l.alpha)}`);
-      if (!Number.isInteger(l.topk) || l.topk < 1) throw new Error(`distill topk must be a whole number >= 1, got ${JSON.stringify(l.topk)}`);
-      return;
-    case 'grpo':
-      if (!(typeof l.clipEps === 'number' && l.clipEps > 0)) throw new Error(`grpo clipEps must be a number > 0, got ${JSON.stringify(l.clipEps)}`);
-      return;
-    default:
-      throw new Error(`unknown loss kind ${JSON.stringify((l as { kind: unknown }).kind)}; expected "ce", "distill" or "grpo"`);
-  }
 }
 
 /**

@@ -3,8 +3,8 @@
  * first `startEngine()` call (idempotent, so React's StrictMode double effects are harmless).
  * Every function here reads settings from the store and writes results back into it.
  */
-import { EngineClient } from '../../worker/client';
 import type { EngineEvent, ModelSourceSpec } from '../../worker/protocol';
+import { session } from '../session';
 import {
   applyProgress,
   EMBEDDED_LABEL,
@@ -20,16 +20,10 @@ type Loaded = Extract<EngineEvent, { type: 'loaded' }>;
 type Generated = Extract<EngineEvent, { type: 'generated' }>;
 type Progress = Extract<EngineEvent, { type: 'progress' }>;
 
-let client: EngineClient | null = null;
 let starting: Promise<void> | null = null;
 
 const set = useLab.setState;
 const get = useLab.getState;
-
-/** The engine worker's client, once startEngine() created it (training and other panels share it). */
-export function engineClient(): EngineClient | null {
-  return client;
-}
 
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -49,8 +43,7 @@ export function embeddedSpec(): Extract<ModelSourceSpec, { kind: 'embedded' }> {
 export function startEngine(): Promise<void> {
   starting ??= (async () => {
     try {
-      client = EngineClient.create();
-      const ready = await client.request<Ready>({ type: 'init', preferWebGpu: true });
+      const ready = await session.request<Ready>({ type: 'init', preferWebGpu: true });
       set({ engine: { state: 'ready', info: ready.info } });
     } catch (err) {
       set({ engine: { state: 'failed', message: message(err) }, error: { scope: 'engine', message: message(err) } });
@@ -124,11 +117,15 @@ function queueProgress(e: Progress): void {
 }
 
 async function loadModel(spec: ModelSourceSpec, remember: RememberedSource, label: string, initialFiles: FileProgress[] = []): Promise<void> {
-  if (!client || get().engine.state !== 'ready' || get().load?.status === 'loading') return;
+  if (get().engine.state !== 'ready') return;
+  await session.exclusive('loading', () => loadModelNow(spec, remember, label, initialFiles));
+}
+
+async function loadModelNow(spec: ModelSourceSpec, remember: RememberedSource, label: string, initialFiles: FileProgress[]): Promise<void> {
   clearError('load');
   set({ resume: null, load: { label, status: 'loading', files: initialFiles, stage: null } });
   try {
-    const res = await client.request<Loaded>({ type: 'load', source: spec }, (e) => {
+    const res = await session.request<Loaded>({ type: 'load', source: spec }, (e) => {
       if (e.type === 'progress') queueProgress(e);
       else if (e.type === 'stage') {
         flushProgress();
@@ -162,11 +159,15 @@ export function parseIds(text: string): number[] {
 }
 
 export async function generate(): Promise<void> {
+  if (!get().model) return;
+  await session.exclusive('generating', generateNow);
+}
+
+async function generateNow(): Promise<void> {
   const s = get();
-  if (!client || !s.model || s.generation.running || s.load?.status === 'loading') return;
   clearError('generate');
   const mode = s.mode;
-  let request: Parameters<EngineClient['request']>[0];
+  let request: Parameters<typeof session.request>[0];
   try {
     request =
       mode === 'chat'
@@ -181,7 +182,7 @@ export async function generate(): Promise<void> {
   let tFirst: number | null = null;
   let tLast: number | null = null;
   try {
-    const res = await client.request<Generated>(request, (e) => {
+    const res = await session.request<Generated>(request, (e) => {
       if (e.type !== 'token') return;
       const now = performance.now();
       tFirst ??= now;
@@ -219,11 +220,6 @@ export async function generate(): Promise<void> {
   }
 }
 
-export async function stop(): Promise<void> {
-  if (!client) return;
-  try {
-    await client.request({ type: 'stop' });
-  } catch {
-    // The generation's own promise reports any failure.
-  }
+export function stop(): Promise<void> {
+  return session.stop();
 }

@@ -5,7 +5,8 @@
  * rendered as HTML.
  */
 import { useId } from 'react';
-import { LORA_TARGETS } from '../../engine/models/types';
+import { LORA_TARGETS, type TrainConfig } from '../../worker/protocol';
+import { setPath } from '../../util/config-fields';
 import { formatMs } from '../format';
 import { NumberField } from '../engine/NumberField';
 import { useLab } from '../store';
@@ -23,6 +24,8 @@ export function TrainPanel() {
   const canTrain = model !== null && idle && !generating && !loading && t.jsonl.trim() !== '';
   const stale = t.startedWith !== null && t.startedWith !== trainKey(t);
   const last = t.history[t.history.length - 1];
+  const c = t.config;
+  const put = (path: string, v: unknown) => t.setConfig(setPath<TrainConfig>(c, path, v));
 
   return (
     <section className="panel train" aria-labelledby="train-title">
@@ -48,15 +51,15 @@ export function TrainPanel() {
       <textarea id={dataId} rows={5} value={t.jsonl} spellCheck={false} onChange={(e) => t.setTrain({ jsonl: e.target.value })} data-testid="train-data" />
       <fieldset className="sampling">
         <legend>LoRA and optimizer</legend>
-        <NumberField label="Rank" integer min={1} max={256} value={t.rank} onChange={(rank) => t.setTrain({ rank })} testId="train-rank" />
-        <NumberField label="Alpha" min={0} minExclusive value={t.alpha} onChange={(alpha) => t.setTrain({ alpha })} testId="train-alpha" />
-        <NumberField label="Learning rate" min={0} minExclusive step={1e-4} value={t.lr} onChange={(lr) => t.setTrain({ lr })} testId="train-lr" />
-        <NumberField label="Warm-up steps" integer min={0} value={t.warmupSteps} onChange={(warmupSteps) => t.setTrain({ warmupSteps })} />
-        <NumberField label="Steps" integer min={1} max={100000} value={t.steps} onChange={(steps) => t.setTrain({ steps })} testId="train-steps" />
-        <NumberField label="Batch size" integer min={1} max={512} value={t.batchSize} onChange={(batchSize) => t.setTrain({ batchSize })} testId="train-batch" />
-        <NumberField label="Seed" integer min={0} value={t.seed} onChange={(seed) => t.setTrain({ seed })} />
+        <NumberField label="Rank" integer min={1} max={256} value={c.lora.rank} onChange={(v) => put('lora.rank', v)} testId="train-rank" />
+        <NumberField label="Alpha" min={0} minExclusive value={c.lora.alpha ?? 2 * c.lora.rank} onChange={(v) => put('lora.alpha', v)} testId="train-alpha" />
+        <NumberField label="Learning rate" min={0} minExclusive step={1e-4} value={c.optimizer.lr} onChange={(v) => put('optimizer.lr', v)} testId="train-lr" />
+        <NumberField label="Warm-up steps" integer min={0} value={c.optimizer.warmupSteps} onChange={(v) => put('optimizer.warmupSteps', v)} />
+        <NumberField label="Steps" integer min={1} max={100000} value={c.steps} onChange={(v) => put('steps', v)} testId="train-steps" />
+        <NumberField label="Batch size" integer min={1} max={512} value={c.batchSize} onChange={(v) => put('batchSize', v)} testId="train-batch" />
+        <NumberField label="Seed" integer min={0} value={c.seed} onChange={(v) => put('seed', v)} />
         <label className="check" title="Scale by alpha/sqrt(r) instead of alpha/r">
-          <input type="checkbox" checked={t.useRslora} onChange={(e) => t.setTrain({ useRslora: e.target.checked })} />
+          <input type="checkbox" checked={c.lora.useRslora} onChange={(e) => put('lora.useRslora', e.target.checked)} />
           rsLoRA
         </label>
         <div className="targets" role="group" aria-label="Target modules">
@@ -64,10 +67,10 @@ export function TrainPanel() {
             <label key={m} className="check">
               <input
                 type="checkbox"
-                checked={t.targets.includes(m)}
+                checked={c.lora.targets.includes(m)}
                 onChange={(e) => {
-                  const next = e.target.checked ? LORA_TARGETS.filter((x) => x === m || t.targets.includes(x)) : t.targets.filter((x) => x !== m);
-                  if (next.length > 0) t.setTrain({ targets: next });
+                  const next = e.target.checked ? LORA_TARGETS.filter((x) => x === m || c.lora.targets.includes(x)) : c.lora.targets.filter((x) => x !== m);
+                  if (next.length > 0) put('lora.targets', next);
                 }}
               />
               {m}
@@ -82,7 +85,7 @@ export function TrainPanel() {
       )}
       <div className="row actions">
         <button type="button" onClick={() => void train()} disabled={!canTrain} data-testid="train">
-          {t.startedWith !== null && !stale ? `Train ${t.steps} more steps` : `Train ${t.steps} steps`}
+          {t.startedWith !== null && !stale ? `Train ${c.steps} more steps` : `Train ${c.steps} steps`}
         </button>
         <button type="button" className="secondary" onClick={() => void stopTraining()} disabled={t.status !== 'training'} data-testid="train-stop">
           Stop

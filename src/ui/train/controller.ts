@@ -4,31 +4,19 @@
  * choose whether generation uses it, and keep the latest adapter per model in IndexedDB so it
  * survives a reload.
  */
-import type { EngineEvent, TrainSettings } from '../../worker/protocol';
-import { DEFAULT_TRAIN_SETTINGS } from '../../worker/train-defaults';
+import type { EngineEvent } from '../../worker/protocol';
 import { deleteAdapter, loadAdapter, saveAdapter } from '../../storage/db';
-import { engineClient, message, stop } from '../engine/controller';
+import { message } from '../engine/controller';
+import { session } from '../session';
 import { downloadBytes } from '../files/download';
 import { makeZip } from '../files/zip';
 import { useLab } from '../store';
-import { INITIAL_TRAIN_RUNTIME, trainKey, useTrain, type TrainUiSettings } from './store';
+import { INITIAL_TRAIN_RUNTIME, trainKey, useTrain } from './store';
 
 type Ev<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 
 const set = useTrain.setState;
 const get = useTrain.getState;
-
-function workerSettings(s: TrainUiSettings): TrainSettings {
-  return {
-    ...DEFAULT_TRAIN_SETTINGS,
-    rank: s.rank,
-    alpha: s.alpha,
-    useRslora: s.useRslora,
-    targets: [...s.targets],
-    seed: s.seed,
-    optimizer: { ...DEFAULT_TRAIN_SETTINGS.optimizer, lr: s.lr, warmupSteps: s.warmupSteps },
-  };
-}
 
 function currentModel(): string | null {
   return useLab.getState().model?.label ?? null;
@@ -55,16 +43,14 @@ async function refreshSaved(): Promise<void> {
 }
 
 function busy(): boolean {
-  return get().status !== 'idle' || useLab.getState().generation.running || useLab.getState().load?.status === 'loading';
+  return get().status !== 'idle' || session.busy();
 }
 
 async function startFresh(): Promise<boolean> {
-  const client = engineClient();
-  if (!client) return false;
   const s = get();
   set({ status: 'starting', error: null });
   try {
-    await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(s) });
+    await session.request<Ev<'train-ready'>>({ type: 'train-start', config: s.config, baseModel: null });
     set({ startedWith: trainKey(s), trainedSteps: 0, stepOffset: 0, history: [], status: 'idle' });
     return true;
   } catch (err) {
@@ -75,14 +61,18 @@ async function startFresh(): Promise<boolean> {
 
 /** Run the panel's number of SFT steps, starting a fresh adapter first when needed. */
 export async function train(): Promise<void> {
-  const client = engineClient();
-  if (!client || !useLab.getState().model || busy()) return;
+  if (!useLab.getState().model || busy()) return;
+  await session.exclusive('training', trainNow);
+}
+
+async function trainNow(): Promise<void> {
   const s = get();
   if (s.startedWith !== trainKey(s) && !(await startFresh())) return;
-  set({ status: 'training', error: null, progress: { step: 0, steps: s.steps, phase: 'starting' } });
+  const { steps, batchSize, seed } = s.config;
+  set({ status: 'training', error: null, progress: { step: 0, steps, phase: 'starting' } });
   try {
-    const done = await client.request<Ev<'train-done'>>(
-      { type: 'train-sft', jsonl: s.jsonl, steps: s.steps, batchSize: s.batchSize, seed: s.seed + get().trainedSteps },
+    const done = await session.request<Ev<'train-done'>>(
+      { type: 'train-sft', jsonl: s.jsonl, steps, batchSize, seed: seed + get().trainedSteps },
       (e) => {
         if (e.type === 'train-progress') set({ progress: { step: e.step, steps: e.steps, phase: e.phase } });
         else if (e.type === 'train-log') {
@@ -102,7 +92,7 @@ export async function train(): Promise<void> {
 }
 
 export function stopTraining(): Promise<void> {
-  return stop();
+  return session.stop();
 }
 
 /** Throw away the trained adapter and start again from the seeded initialisation. */
@@ -112,9 +102,8 @@ export async function resetAdapter(): Promise<void> {
 }
 
 async function exportFiles(): Promise<Ev<'adapter'> | null> {
-  const client = engineClient();
-  if (!client || get().startedWith === null) return null;
-  return client.request<Ev<'adapter'>>({ type: 'adapter-export', which: 'student' });
+  if (!session.connected || get().startedWith === null) return null;
+  return session.request<Ev<'adapter'>>({ type: 'adapter-export', which: 'student' });
 }
 
 async function persistAdapter(): Promise<void> {
@@ -146,7 +135,7 @@ export async function downloadAdapter(): Promise<void> {
     if (!a) throw new Error('train an adapter first');
     const zip = makeZip(Object.entries(a.files).map(([name, data]) => ({ name, data })));
     const s = get();
-    downloadBytes(`${slug(currentModel() ?? 'model')}-lora-r${s.rank}-step${s.trainedSteps}.zip`, zip, 'application/zip');
+    downloadBytes(`${slug(currentModel() ?? 'model')}-lora-r${s.config.lora.rank}-step${s.trainedSteps}.zip`, zip, 'application/zip');
     set({ status: 'idle' });
   } catch (err) {
     set({ status: 'idle', error: message(err) });
@@ -154,12 +143,11 @@ export async function downloadAdapter(): Promise<void> {
 }
 
 export async function setUseAdapter(on: boolean): Promise<void> {
-  const client = engineClient();
   set({ useAdapter: on });
-  if (!client) return;
+  if (!session.connected) return;
   try {
     // The worker remembers the choice, also for a trainer started later.
-    await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: on ? 'student' : 'none' });
+    await session.request<Ev<'adapter-used'>>({ type: 'adapter-use', which: on ? 'student' : 'none' });
   } catch (err) {
     set({ error: message(err) });
   }
@@ -171,16 +159,16 @@ export async function setUseAdapter(on: boolean): Promise<void> {
  * trained for already.
  */
 async function continueFrom(files: Record<string, Uint8Array>, steps: number): Promise<void> {
-  const client = engineClient()!;
-  const info = (await client.request<Ev<'train-ready'>>({ type: 'train-start', settings: workerSettings(get()), adapter: files })).info;
-  const shape = { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets };
-  set({ ...shape, startedWith: trainKey({ ...get(), ...shape }), trainedSteps: steps, stepOffset: steps, history: [], status: 'idle' });
+  const c = get().config;
+  const info = (await session.request<Ev<'train-ready'>>({ type: 'train-start', config: c, baseModel: null, adapter: files })).info;
+  const config = { ...c, lora: { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets } };
+  set({ config, startedWith: trainKey({ ...get(), config }), trainedSteps: steps, stepOffset: steps, history: [], status: 'idle' });
 }
 
 /** Continue from the adapter saved in IndexedDB for this model. */
 export async function restoreSaved(): Promise<void> {
   const model = currentModel();
-  if (!engineClient() || !model || busy()) return;
+  if (!session.connected || !model || busy()) return;
   set({ status: 'starting', error: null });
   try {
     const a = await loadAdapter(model);
@@ -197,7 +185,7 @@ export async function restoreSaved(): Promise<void> {
  * reported and leave the current adapter as it was.
  */
 export async function importAdapter(picked: File[]): Promise<void> {
-  if (!engineClient() || !useLab.getState().model || busy() || picked.length === 0) return;
+  if (!session.connected || !useLab.getState().model || busy() || picked.length === 0) return;
   set({ status: 'starting', error: null });
   try {
     const files: Record<string, Uint8Array> = {};

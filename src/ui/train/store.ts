@@ -5,19 +5,12 @@
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import { LORA_TARGETS, type LoraTarget } from '../../engine/models/types';
+import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../../worker/protocol';
 import { isRecord } from '../../util/records';
 
 export interface TrainUiSettings {
-  rank: number;
-  alpha: number;
-  useRslora: boolean;
-  targets: LoraTarget[];
-  lr: number;
-  warmupSteps: number;
-  steps: number;
-  batchSize: number;
-  seed: number;
+  /** Training settings: the engine's TrainConfig, defaults and validation included. */
+  config: TrainConfig;
   /** SFT data: one {"prompt": ..., "response": ...} object per line. */
   jsonl: string;
 }
@@ -31,18 +24,7 @@ export const DEFAULT_JSONL = [
   .map((r) => JSON.stringify(r))
   .join('\n');
 
-export const DEFAULT_TRAIN_UI: TrainUiSettings = {
-  rank: 8,
-  alpha: 16,
-  useRslora: false,
-  targets: [...LORA_TARGETS],
-  lr: 2e-3,
-  warmupSteps: 0,
-  steps: 20,
-  batchSize: 4,
-  seed: 0,
-  jsonl: DEFAULT_JSONL,
-};
+export const DEFAULT_TRAIN_UI: TrainUiSettings = { config: TRAIN_DEFAULTS, jsonl: DEFAULT_JSONL };
 
 /** One optimizer step as the panel shows it. */
 export interface StepPoint {
@@ -80,11 +62,17 @@ export const INITIAL_TRAIN_RUNTIME: TrainRuntime = {
   saved: null,
 };
 
-export type TrainState = TrainUiSettings & TrainRuntime & { setTrain(patch: Partial<TrainUiSettings>): void };
+export type TrainState = TrainUiSettings &
+  TrainRuntime & {
+    setTrain(patch: Partial<TrainRuntime & { jsonl: string }>): void;
+    /** Replace the training settings (checked by the config's own validation before use). */
+    setConfig(config: TrainConfig): void;
+  };
 
-/** The settings that fix a trainer (a change needs a fresh adapter to take effect). */
+/** The settings that fix a trainer (a change needs a fresh adapter to take effect; steps and batch size do not). */
 export function trainKey(s: TrainUiSettings): string {
-  return JSON.stringify([s.rank, s.alpha, s.useRslora, [...s.targets].sort(), s.lr, s.warmupSteps, s.seed]);
+  const { steps: _steps, batchSize: _batch, ...fixed } = s.config;
+  return JSON.stringify({ ...fixed, lora: { ...fixed.lora, targets: [...fixed.lora.targets].sort() } });
 }
 
 export const TRAIN_SETTINGS_KEY = 'pmd-lab.train';
@@ -97,49 +85,29 @@ export const useTrain = create<TrainState>()(
       ...DEFAULT_TRAIN_UI,
       ...INITIAL_TRAIN_RUNTIME,
       setTrain: (patch) => set(patch),
+      setConfig: (config) => set({ config }),
     }),
     {
       name: TRAIN_SETTINGS_KEY,
-      version: 1,
+      version: 2,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s): TrainUiSettings => ({
-        rank: s.rank,
-        alpha: s.alpha,
-        useRslora: s.useRslora,
-        targets: s.targets,
-        lr: s.lr,
-        warmupSteps: s.warmupSteps,
-        steps: s.steps,
-        batchSize: s.batchSize,
-        seed: s.seed,
-        jsonl: s.jsonl.length <= MAX_PERSISTED_JSONL ? s.jsonl : DEFAULT_JSONL,
-      }),
+      partialize: (s): TrainUiSettings => ({ config: s.config, jsonl: s.jsonl.length <= MAX_PERSISTED_JSONL ? s.jsonl : DEFAULT_JSONL }),
+      migrate: (persisted) => sanitizeTrainSettings(persisted) as unknown as TrainState,
       merge: (persisted, current) => ({ ...current, ...sanitizeTrainSettings(persisted) }),
     },
   ),
 );
 
 
-function num(v: unknown, fallback: number, ok: (n: number) => boolean): number {
-  return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : fallback;
-}
-
-const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
-
+/** Persisted settings back from storage: a config that no longer validates falls back to the defaults. */
 export function sanitizeTrainSettings(v: unknown): TrainUiSettings {
   const d = DEFAULT_TRAIN_UI;
   if (!isRecord(v)) return d;
-  const targets = Array.isArray(v.targets) ? LORA_TARGETS.filter((t) => (v.targets as unknown[]).includes(t)) : d.targets;
-  return {
-    rank: num(v.rank, d.rank, whole(1)),
-    alpha: num(v.alpha, d.alpha, (n) => n > 0),
-    useRslora: typeof v.useRslora === 'boolean' ? v.useRslora : d.useRslora,
-    targets: targets.length > 0 ? targets : d.targets,
-    lr: num(v.lr, d.lr, (n) => n > 0),
-    warmupSteps: num(v.warmupSteps, d.warmupSteps, whole(0)),
-    steps: num(v.steps, d.steps, whole(1)),
-    batchSize: num(v.batchSize, d.batchSize, whole(1)),
-    seed: num(v.seed, d.seed, whole(0)),
-    jsonl: typeof v.jsonl === 'string' ? v.jsonl : d.jsonl,
-  };
+  let config = d.config;
+  try {
+    config = resolveTrainConfig(v.config);
+  } catch {
+    // an old or edited value: keep the defaults
+  }
+  return { config, jsonl: typeof v.jsonl === 'string' ? v.jsonl : d.jsonl };
 }
