@@ -9,7 +9,7 @@ import { deleteAdapter, loadAdapter, saveAdapter } from '../../storage/db';
 import { message } from '../engine/controller';
 import { session } from '../session';
 import { downloadBytes } from '../files/download';
-import { makeZip } from '../files/zip';
+import { makeZip } from '../../util/zip';
 import { useLab } from '../store';
 import { INITIAL_TRAIN_RUNTIME, trainKey, useTrain } from './store';
 
