@@ -3,14 +3,14 @@
  * engine is idempotent, so StrictMode's double effect creates one worker.
  */
 import { useEffect } from 'react';
-import { BackendPanel } from './engine/BackendPanel';
-import { startEngine } from './engine/controller';
-import { ErrorBox } from './engine/ErrorBox';
-import { GeneratePanel } from './engine/GeneratePanel';
-import { LoadProgress } from './engine/LoadProgress';
-import { ModelSummaryCard } from './engine/ModelSummaryCard';
-import { ResumeNotice } from './engine/ResumeNotice';
-import { SourcePicker } from './engine/SourcePicker';
+import { BackendPanel } from './model/BackendPanel';
+import { startEngine } from './model/controller';
+import { ErrorBox } from './components/ErrorBox';
+import { GeneratePanel } from './generate/GeneratePanel';
+import { LoadProgress } from './model/LoadProgress';
+import { ModelSummaryCard } from './model/ModelSummaryCard';
+import { ResumeNotice } from './model/ResumeNotice';
+import { SourcePicker } from './model/SourcePicker';
 import { TrainPanel } from './train/TrainPanel';
 
 export function App() {

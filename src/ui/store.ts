@@ -88,7 +88,7 @@ export interface LoadState {
   stage: string | null;
 }
 
-export interface LoadedModel extends ModelSummary {
+export interface CurrentModel extends ModelSummary {
   source: RememberedSource;
 }
 
@@ -121,7 +121,7 @@ export interface Runtime {
   engine: EngineStatus;
   /** Hugging Face token: memory only, never persisted. */
   hubToken: string;
-  model: LoadedModel | null;
+  model: CurrentModel | null;
   load: LoadState | null;
   /** A non-embedded source remembered from the last session, offered for a one-click reload. */
   resume: RememberedSource | null;

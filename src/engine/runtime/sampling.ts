@@ -13,7 +13,8 @@ export interface SamplingOptions {
   topK: number;
 }
 
-export const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topP: 1, topK: 0 };
+/** Sampling that leaves the distribution as the model gives it. */
+export const NEUTRAL_SAMPLING: SamplingOptions = { temperature: 1, topP: 1, topK: 0 };
 
 export function validateSampling(o: SamplingOptions): void {
   if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new Error(`temperature must be a finite number >= 0, got ${o.temperature}`);

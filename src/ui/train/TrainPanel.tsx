@@ -8,7 +8,7 @@ import { useId } from 'react';
 import { LORA_TARGETS, type TrainConfig } from '../../worker/protocol';
 import { setPath } from '../../util/config-fields';
 import { formatMs } from '../format';
-import { NumberField } from '../engine/NumberField';
+import { NumberField } from '../components/NumberField';
 import { useLab } from '../store';
 import { downloadAdapter, forgetSaved, importAdapter, resetAdapter, restoreSaved, setUseAdapter, stopTraining, train } from './controller';
 import { LossChart } from './LossChart';

@@ -6,7 +6,7 @@
  */
 import type { EngineEvent } from '../../worker/protocol';
 import { deleteAdapter, loadAdapter, saveAdapter } from '../../storage/db';
-import { message } from '../engine/controller';
+import { message } from '../model/controller';
 import { session } from '../session';
 import { downloadBytes } from '../files/download';
 import { makeZip } from '../../util/zip';

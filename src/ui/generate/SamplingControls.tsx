@@ -1,6 +1,6 @@
 /** Sampling settings sent with every generate/chat request (persisted across reloads). */
 import { useLab } from '../store';
-import { NumberField } from './NumberField';
+import { NumberField } from '../components/NumberField';
 
 export function SamplingControls() {
   const s = useLab((st) => st.sampling);

@@ -5,7 +5,7 @@
 import { useId } from 'react';
 import { useLab, type PromptMode } from '../store';
 import { formatMs, formatRate } from '../format';
-import { generate, stop } from './controller';
+import { generate, stop } from '../model/controller';
 import { SamplingControls } from './SamplingControls';
 
 const MODES: { mode: PromptMode; label: string; title: string }[] = [
