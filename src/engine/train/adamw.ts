@@ -80,7 +80,21 @@ export interface Optimizer {
    */
   update(params: TensorMap, grads: TensorMap): Promise<{ params: TensorMap; info: OptimizerStepInfo }>;
   exportState(): Promise<OptimizerState>;
+  /** Replace the step count and moments (a checkpoint resumed); shapes are checked against the specs. */
+  importState(state: OptimizerState): Promise<void>;
   release(): Promise<void>;
+}
+
+/** Throws unless `state` holds a moment of the right size for every spec. */
+export function checkOptimizerState(specs: readonly ParamSpec[], state: OptimizerState): void {
+  if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`optimizer state: step must be a whole number >= 0, got ${state.step}`);
+  for (const s of specs) {
+    const n = numel(s.dims);
+    for (const [which, map] of [['m', state.m], ['v', state.v]] as const) {
+      const a = map.get(s.name);
+      if (!a || a.length !== n) throw new Error(`optimizer state: ${which} of ${s.name} is missing or not of size ${n}`);
+    }
+  }
 }
 
 export function resolveAdamWConfig(c: Partial<AdamWConfig> = {}): AdamWConfig {
@@ -271,6 +285,15 @@ export class HostAdamW implements Optimizer {
     return { step: this.t, m: new Map([...this.m].map(([k, a]) => [k, a.slice()])), v: new Map([...this.v].map(([k, a]) => [k, a.slice()])) };
   }
 
+  async importState(state: OptimizerState): Promise<void> {
+    checkOptimizerState(this.specs, state);
+    this.t = state.step;
+    for (const s of this.specs) {
+      this.m.set(s.name, state.m.get(s.name)!.slice());
+      this.v.set(s.name, state.v.get(s.name)!.slice());
+    }
+  }
+
   async release(): Promise<void> {}
 }
 
@@ -443,6 +466,18 @@ export class GraphAdamW implements Optimizer {
       v.set(s.name, Float32Array.from((await this.v[s.name].getData()) as Float32Array));
     }
     return { step: this.t, m, v };
+  }
+
+  async importState(state: OptimizerState): Promise<void> {
+    checkOptimizerState(this.specs, state);
+    const T = this.backend.ort.Tensor;
+    for (const s of this.specs) {
+      disposeTensor(this.m[s.name]);
+      disposeTensor(this.v[s.name]);
+      this.m[s.name] = new T('float32', state.m.get(s.name)!.slice(), s.dims);
+      this.v[s.name] = new T('float32', state.v.get(s.name)!.slice(), s.dims);
+    }
+    this.t = state.step;
   }
 
   async release(): Promise<void> {
