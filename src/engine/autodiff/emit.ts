@@ -6,7 +6,8 @@
 import { attr, type Attr, type DType, type Graph } from '../onnx/graph';
 import { f32ArrayToF16 } from '../onnx/half';
 import type { OpType } from '../onnx/ops';
-import { fmtShape, inferNode, isNum, metaOfConst, monoEq, type ValueMeta } from './infer';
+import { fmtShape, isNum, metaOfConst, monoEq, type ValueMeta } from './dims';
+import { inferNode } from './infer';
 
 export interface EmitOptions {
   /**
