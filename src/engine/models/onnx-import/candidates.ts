@@ -61,3 +61,14 @@ export function splitFused(cands: Candidates, cfg: ModelConfig): void {
     }
   }
 }
+
+/** Tied embeddings: the table may only exist as the lm_head weight. */
+export function addTiedEmbedding(cands: Candidates, cfg: ModelConfig): void {
+  const V = cfg.vocabSize;
+  const H = cfg.hiddenSize;
+  const embedCands = cands.byName.get('model.embed_tokens.weight') ?? [];
+  const headCands = cands.byName.get('lm_head.weight') ?? [];
+  if (cfg.tieWordEmbeddings && !embedCands.some((c) => sameDims(c.dims, [V, H]))) {
+    for (const c of headCands) cands.add('model.embed_tokens.weight', { ...c, source: `${c.source} (tied lm_head)` });
+  }
+}
