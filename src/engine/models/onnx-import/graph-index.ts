@@ -11,6 +11,7 @@ import {
   type OnnxGraph,
   type OnnxModel,
   type OnnxNode,
+  type ExternalDataRef,
   type OnnxTensor,
   type TensorValues,
 } from './onnx-reader';
@@ -18,6 +19,9 @@ import { dataTypeName, OnnxDataType } from '../../onnx/dtypes';
 
 /** Reads `length` bytes at `offset` of an external data file named by the model. */
 export type ExternalDataReader = (location: string, offset: number, length: number) => Promise<Uint8Array> | Uint8Array;
+
+/** The size in bytes of an external data file named by the model. */
+export type ExternalDataSize = (location: string) => Promise<number> | number;
 
 export interface ConstVal {
   dims: number[];
@@ -38,10 +42,12 @@ export class GraphIndex {
   readonly consumers = new Map<string, OnnxNode[]>();
   readonly nodes: OnnxNode[] = [];
   private readonly small = new Map<string, Promise<ConstVal | null>>();
+  private readonly externalSizes = new Map<string, Promise<number>>();
 
   constructor(
     model: OnnxModel,
     private readonly readExternal: ExternalDataReader | undefined,
+    private readonly externalSize?: ExternalDataSize,
   ) {
     this.addGraph(model.graph);
   }
@@ -66,24 +72,48 @@ export class GraphIndex {
 
   /** Decoded values of a tensor, reading external data when needed. */
   async tensor(t: OnnxTensor): Promise<ConstVal> {
-    let raw: Uint8Array | undefined;
-    if (t.externalData) {
-      const ext = t.externalData;
-      if (!this.readExternal) {
-        throw new ImportError(
-          `tensor "${t.name}" is stored in the external data file "${ext.location}"; provide that file (opts.externalData)`,
-        );
-      }
-      const length = ext.length ?? rawByteLength(t.dataType, t.dims);
-      if (length === null) throw new ImportError(`tensor "${t.name}" has unsupported type ${dataTypeName(t.dataType)}`);
-      raw = await this.readExternal(ext.location, ext.offset, length);
-      if (!(raw instanceof Uint8Array) || raw.length !== length) {
-        throw new ImportError(
-          `external data "${ext.location}" returned ${raw instanceof Uint8Array ? raw.length : 'no'} bytes at offset ${ext.offset} for tensor "${t.name}", expected ${length}`,
-        );
+    const raw = t.externalData ? await this.externalBytes(t, t.externalData) : undefined;
+    return { dims: t.dims.slice(), data: tensorValues(t, raw), dataType: t.dataType };
+  }
+
+  /**
+   * The bytes of a tensor stored in an external file. The entry is checked against the tensor's
+   * own size and, when the file's size is known, against the file before anything is read, so a
+   * broken entry is reported rather than allocated.
+   */
+  private async externalBytes(t: OnnxTensor, ext: ExternalDataRef): Promise<Uint8Array> {
+    const file = `the external data file "${ext.location}"`;
+    if (!this.readExternal) {
+      throw new ImportError(`tensor "${t.name}" is stored in ${file}; provide that file (opts.externalData)`);
+    }
+    const need = rawByteLength(t.dataType, t.dims);
+    const length = ext.length ?? need;
+    if (length === null) throw new ImportError(`tensor "${t.name}" has unsupported type ${dataTypeName(t.dataType)}`);
+    if (need !== null && length !== need) {
+      throw new ImportError(
+        `tensor "${t.name}" (${dataTypeName(t.dataType)} [${t.dims.join(', ')}]) takes ${need} bytes, but its entry in ${file} gives length ${length}`,
+      );
+    }
+    const end = ext.offset + length;
+    if (this.externalSize) {
+      const size = await this.fileSize(ext.location);
+      if (end > size) {
+        throw new ImportError(`tensor "${t.name}" is stored at bytes [${ext.offset}, ${end}) of ${file}, which has only ${size} bytes`);
       }
     }
-    return { dims: t.dims.slice(), data: tensorValues(t, raw), dataType: t.dataType };
+    const raw = await this.readExternal(ext.location, ext.offset, length);
+    if (!(raw instanceof Uint8Array) || raw.length !== length) {
+      throw new ImportError(
+        `external data "${ext.location}" returned ${raw instanceof Uint8Array ? raw.length : 'no'} bytes at offset ${ext.offset} for tensor "${t.name}", expected ${length}`,
+      );
+    }
+    return raw;
+  }
+
+  private fileSize(location: string): Promise<number> {
+    let p = this.externalSizes.get(location);
+    if (!p) this.externalSizes.set(location, (p = Promise.resolve(this.externalSize!(location))));
+    return p;
   }
 
   /**

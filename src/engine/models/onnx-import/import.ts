@@ -40,16 +40,21 @@ import { decodeModel, elementCount, OnnxDecodeError, type OnnxModel } from './on
 import { ModelFormatError, type HostTensor, type ModelConfig, type WeightMap } from '../types';
 import { expectedWeights } from '../weight-layout';
 import { moduleOfNode } from './module-names';
-import { GraphIndex, ImportError, type ExternalDataReader } from './graph-index';
+import { GraphIndex, ImportError, type ExternalDataReader, type ExternalDataSize } from './graph-index';
 import { addTiedEmbedding, sameDims, splitFused } from './candidates';
 import { NODE_READERS, readBiasAdds, readNamedInitializers, WeightMapping } from './layout-readers';
 
 export { moduleFromOnnxName, moduleOfNode } from './module-names';
-export type { ExternalDataReader } from './graph-index';
+export type { ExternalDataReader, ExternalDataSize } from './graph-index';
 
 export interface ImportOnnxOptions {
   /** Reads `length` bytes at `offset` of an external data file named by the model. */
   externalData?: ExternalDataReader;
+  /**
+   * The size of an external data file: lets every entry's offset and length be checked against
+   * the file before reading (recommended; without it only the tensor's own size is checked).
+   */
+  externalDataSize?: ExternalDataSize;
   /** The model file's name for error messages (default "model.onnx"). */
   fileName?: string;
 }
@@ -70,7 +75,7 @@ export async function importOnnxWeights(bytes: Uint8Array, cfg: ModelConfig, opt
     throw e;
   }
   try {
-    return await mapWeights(model, cfg, opts.externalData, file);
+    return await mapWeights(model, cfg, new GraphIndex(model, opts.externalData, opts.externalDataSize), file);
   } catch (e) {
     if (e instanceof ImportError || e instanceof OnnxDecodeError) throw new ModelFormatError(file, e.message);
     throw e;
@@ -78,8 +83,8 @@ export async function importOnnxWeights(bytes: Uint8Array, cfg: ModelConfig, opt
 }
 
 /** Runs every layout reader over the graph, then picks one candidate per expected tensor. */
-async function mapWeights(model: OnnxModel, cfg: ModelConfig, readExternal: ExternalDataReader | undefined, file: string): Promise<WeightMap> {
-  const m = new WeightMapping(new GraphIndex(model, readExternal), cfg);
+async function mapWeights(model: OnnxModel, cfg: ModelConfig, g: GraphIndex, file: string): Promise<WeightMap> {
+  const m = new WeightMapping(g, cfg);
   for (const n of m.g.nodes) {
     if (n.domain !== '' && n.domain !== 'com.microsoft') continue;
     await NODE_READERS.get(n.opType)?.(m, n, moduleOfNode(n));
