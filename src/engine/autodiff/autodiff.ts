@@ -13,8 +13,10 @@
  */
 import { Graph, type Dim, type GraphNode } from '../onnx/graph';
 import { Emitter, type EmitOptions } from './emit';
-import { inferGraph, isFloat, type SDim } from './infer';
-import { differentiableInputs, differentiableOutputs, NON_DIFFERENTIABLE, RULES } from './rules';
+import { isDefaultDomain } from '../onnx/ops';
+import { isFloat, type SDim } from './dims';
+import { inferGraph } from './infer';
+import { differentiableInputs, differentiableOutputs, gradientOf } from './gradient-table';
 
 export interface GradientOptions {
   /** Name of a float value (normally a scalar graph output) to differentiate. */
@@ -100,25 +102,30 @@ export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { 
 
   // --- activity analysis ---------------------------------------------------------------------
   const varying = new Set<string>(opts.wrt);
-  for (const n of forward) {
-    if (NON_DIFFERENTIABLE.has(n.opType) || (n.domain && n.domain !== 'ai.onnx')) continue;
-    if (!differentiableInputs(n).some((i) => varying.has(n.inputs[i]))) continue;
-    for (const k of differentiableOutputs(n)) {
+  const grads = forward.map(gradientOf);
+  forward.forEach((n, idx) => {
+    const gr = grads[idx];
+    if (gr.kind === 'none' || !isDefaultDomain(n.domain)) return;
+    if (!differentiableInputs(n, gr).some((i) => varying.has(n.inputs[i]))) return;
+    for (const k of differentiableOutputs(n, gr)) {
       const o = n.outputs[k];
       if (o && isFloat(meta.get(o)?.dtype)) varying.add(o);
     }
-  }
+  });
   const useful = new Set<string>();
   if (varying.has(opts.loss)) useful.add(opts.loss);
   const active: boolean[] = new Array(forward.length).fill(false);
   for (let idx = forward.length - 1; idx >= 0; idx--) {
     const n = forward[idx];
-    if (NON_DIFFERENTIABLE.has(n.opType)) continue;
-    if (!differentiableOutputs(n).some((k) => useful.has(n.outputs[k]))) continue;
-    const ins = differentiableInputs(n).filter((i) => varying.has(n.inputs[i]));
+    const gr = grads[idx];
+    if (gr.kind === 'none') continue;
+    if (!differentiableOutputs(n, gr).some((k) => useful.has(n.outputs[k]))) continue;
+    const ins = differentiableInputs(n, gr).filter((i) => varying.has(n.inputs[i]));
     if (ins.length === 0) continue;
-    if (n.domain && n.domain !== 'ai.onnx') throw new Error(`autodiff: no gradient for ${n.domain}.${n.opType} (node ${n.name})`);
-    if (!RULES[n.opType]) throw new Error(`autodiff: no gradient rule for ${n.opType} (node ${n.name}, on the path from [${opts.wrt.join(', ')}] to ${opts.loss})`);
+    if (!isDefaultDomain(n.domain)) throw new Error(`autodiff: no gradient for ${n.domain}.${n.opType} (node ${n.name})`);
+    if (gr.kind === 'unsupported') {
+      throw new Error(`autodiff: no gradient rule for ${n.opType} (node ${n.name}, on the path from [${opts.wrt.join(', ')}] to ${opts.loss}): ${gr.reason}`);
+    }
     active[idx] = true;
     for (const i of ins) useful.add(n.inputs[i]);
   }
@@ -149,18 +156,20 @@ export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { 
   for (let idx = forward.length - 1; idx >= 0; idx--) {
     if (!active[idx]) continue;
     const n = forward[idx];
-    const dOuts = new Set(differentiableOutputs(n));
+    const gr = grads[idx];
+    if (gr.kind !== 'rule') continue;
+    const dOuts = new Set(differentiableOutputs(n, gr));
     const dy = n.outputs.map((o, k) => (dOuts.has(k) && useful.has(o) ? total(o) : null));
     if (dy.every((d) => d === null)) continue;
-    const dIns = new Set(differentiableInputs(n));
+    const dIns = new Set(differentiableInputs(n, gr));
     const needs = (i: number) => dIns.has(i) && !!n.inputs[i] && useful.has(n.inputs[i]);
     activeNodes++;
-    const grads = RULES[n.opType]({ e, node: n, dy, needs });
+    const dx = gr.rule({ e, node: n, dy, needs });
     n.inputs.forEach((x, i) => {
-      const gr = grads[i];
-      if (gr && needs(i)) {
-        e.refine(gr, x);
-        add(x, gr);
+      const gx = dx[i];
+      if (gx && needs(i)) {
+        e.refine(gx, x);
+        add(x, gx);
       }
     });
   }

@@ -5,7 +5,9 @@
  */
 import { attr, type Attr, type DType, type Graph } from '../onnx/graph';
 import { f32ArrayToF16 } from '../onnx/half';
-import { fmtShape, inferNode, isNum, metaOfConst, monoEq, type ValueMeta } from './infer';
+import type { OpType } from '../onnx/ops';
+import { fmtShape, isNum, metaOfConst, monoEq, type ValueMeta } from './dims';
+import { inferNode } from './infer';
 
 export interface EmitOptions {
   /**
@@ -32,7 +34,7 @@ export class Emitter {
   ) {}
 
   /** Append a node; returns its outputs (fresh names). */
-  node(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, outputs = 1): string[] {
+  node(opType: OpType, inputs: string[], attrs: Record<string, Attr> = {}, outputs = 1): string[] {
     const outs = this.g.node(opType, inputs, attrs, outputs);
     const n = this.g.nodes[this.g.nodes.length - 1];
     const metas = inferNode(n, (name) => this.meta.get(name));
@@ -41,12 +43,12 @@ export class Emitter {
     return outs;
   }
 
-  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
+  op(opType: OpType, inputs: string[], attrs: Record<string, Attr> = {}): string {
     return this.node(opType, inputs, attrs, 1)[0];
   }
 
   /** Append a node whose single output has a given name (used for graph outputs). */
-  named(opType: string, inputs: string[], out: string, attrs: Record<string, Attr> = {}): string {
+  named(opType: OpType, inputs: string[], out: string, attrs: Record<string, Attr> = {}): string {
     this.g.node(opType, inputs, attrs, [out]);
     const n = this.g.nodes[this.g.nodes.length - 1];
     this.meta.set(out, inferNode(n, (name) => this.meta.get(name))[0] ?? { dtype: null, shape: null });

@@ -1,14 +1,15 @@
 /**
- * Vector-Jacobian products, one per ONNX op (opset 17, default domain). A rule receives the
- * gradients of the node's outputs (null for an output the loss does not depend on) and returns
- * one gradient per input (null where not needed or not differentiable). Every returned gradient
- * has exactly the shape and dtype of its input; broadcast operands are reduced with
- * `Emitter.reduceTo`.
+ * Vector-Jacobian products of the ops with a gradient (opset 17, default domain); the table
+ * that assigns them to ops is gradient-table.ts. A rule receives the gradients of the node's
+ * outputs (null for an output the loss does not depend on) and returns one gradient per input
+ * (null where not needed or not differentiable). Every returned gradient has exactly the shape
+ * and dtype of its input; broadcast operands are reduced with `Emitter.reduceTo`.
  */
 import { attr, type GraphNode } from '../onnx/graph';
 import type { Emitter } from './emit';
 import { ONNX_DTYPE as ONNX_CODE } from '../onnx/dtypes';
-import { clampSlice, isNum, type ValueMeta } from './infer';
+import { clampSlice, intsNum, isNum } from './dims';
+import { floatAttr, intAttr, intsAttr } from './node-attrs';
 
 export interface RuleCtx {
   e: Emitter;
@@ -21,86 +22,20 @@ export interface RuleCtx {
 
 export type Rule = (c: RuleCtx) => (string | null)[];
 
-/** Ops whose outputs never carry gradient (integer/boolean results, or piecewise constant). */
-export const NON_DIFFERENTIABLE = new Set([
-  'Shape', 'Size', 'ConstantOfShape', 'Constant', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual',
-  'Not', 'And', 'Or', 'Xor', 'NonZero', 'ArgMax', 'ArgMin', 'Range', 'OneHot', 'Floor', 'Ceil', 'Round', 'Sign',
-  'IsNaN', 'IsInf', 'EyeLike', 'RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike',
-  'Multinomial', 'Bernoulli',
-]);
-
-/**
- * Inputs through which gradient can flow (index list), for ops where that is not "all inputs".
- * Other inputs (indices, shapes, axes, conditions) are treated as constants.
- */
-export function differentiableInputs(n: GraphNode): number[] {
-  switch (n.opType) {
-    case 'Reshape':
-    case 'Unsqueeze':
-    case 'Squeeze':
-    case 'Expand':
-    case 'Slice':
-    case 'Gather':
-    case 'GatherElements':
-    case 'TopK':
-    case 'ReduceSum':
-    case 'ReduceMean':
-    case 'ReduceMax':
-    case 'ReduceMin':
-    case 'Split':
-    case 'Cast':
-    case 'Pad':
-    case 'Dropout':
-      return [0];
-    case 'Where':
-      return [1, 2];
-    case 'Clip':
-      return n.inputs.map((_, i) => i).filter((i) => !!n.inputs[i]);
-    default:
-      return n.inputs.map((_, i) => i).filter((i) => !!n.inputs[i]);
-  }
-}
-
-/** Differentiable outputs (TopK: values only; Dropout: output only). */
-export function differentiableOutputs(n: GraphNode): number[] {
-  if (n.opType === 'TopK' || n.opType === 'Dropout') return [0];
-  return n.outputs.map((_, i) => i);
-}
-
-const intAttr = (n: GraphNode, k: string, d: number): number => {
-  const a = n.attrs[k];
-  return a && a.kind === 'int' ? a.value : d;
-};
-const floatAttr = (n: GraphNode, k: string, d: number): number => {
-  const a = n.attrs[k];
-  return a && a.kind === 'float' ? a.value : d;
-};
-const intsAttr = (n: GraphNode, k: string): number[] | null => {
-  const a = n.attrs[k];
-  return a && a.kind === 'ints' ? a.value : null;
-};
-
 /** Constant int values of a value, or null when not known statically. */
 function constInts(e: Emitter, v: string | undefined): number[] | null {
-  if (!v) return null;
-  const m: ValueMeta = e.metaOf(v);
-  if (!m.ints) return null;
-  const out: number[] = [];
-  for (const d of m.ints) {
-    if (!isNum(d)) return null;
-    out.push(d.c);
-  }
-  return out;
+  return v ? intsNum(e.metaOf(v)) : null;
 }
 
-function unsupported(n: GraphNode, why: string): never {
+/** A rule's refusal for a case it does not handle. */
+export function ruleFails(n: GraphNode, why: string): never {
   throw new Error(`autodiff: ${n.opType} (node ${n.name}): ${why}`);
 }
 
-const unary = (f: (c: RuleCtx, dy: string, x: string, y: string) => string): Rule => (c) => [f(c, c.dy[0]!, c.node.inputs[0], c.node.outputs[0])];
+export const unary = (f: (c: RuleCtx, dy: string, x: string, y: string) => string): Rule => (c) => [f(c, c.dy[0]!, c.node.inputs[0], c.node.outputs[0])];
 
 /** Gradient of a broadcasting binary op: dA = reduce(fa()), dB = reduce(fb()). */
-function binary(c: RuleCtx, fa: (() => string) | null, fb: (() => string) | null): (string | null)[] {
+export function binary(c: RuleCtx, fa: (() => string) | null, fb: (() => string) | null): (string | null)[] {
   const [a, b] = c.node.inputs;
   return [c.needs(0) && fa ? c.e.reduceTo(fa(), a) : null, c.needs(1) && fb ? c.e.reduceTo(fb(), b) : null];
 }
@@ -125,7 +60,7 @@ function reduceAxes(c: RuleCtx): number[] | string | null | 'noop' {
   return axes;
 }
 
-function gemmRule(c: RuleCtx): (string | null)[] {
+export function gemmRule(c: RuleCtx): (string | null)[] {
   const { e, node: n } = c;
   const dy = c.dy[0]!;
   const [A, B, C] = n.inputs;
@@ -162,7 +97,7 @@ function gemmRule(c: RuleCtx): (string | null)[] {
   return [dA, dB, dC];
 }
 
-function matmulRule(c: RuleCtx): (string | null)[] {
+export function matmulRule(c: RuleCtx): (string | null)[] {
   const { e, node: n } = c;
   const [A, B] = n.inputs;
   const ra = e.requireRank(A, 'MatMul backward');
@@ -186,7 +121,7 @@ function matmulRule(c: RuleCtx): (string | null)[] {
   return [dA, dB];
 }
 
-function reduceRule(c: RuleCtx): (string | null)[] {
+export function reduceRule(c: RuleCtx): (string | null)[] {
   const { e, node: n } = c;
   const x = n.inputs[0];
   const y = n.outputs[0];
@@ -225,11 +160,11 @@ function reduceRule(c: RuleCtx): (string | null)[] {
       return [e.op('Div', [e.op('Mul', [mask, dyk]), cnt])];
     }
     default:
-      return unsupported(n, 'no reduction rule');
+      return ruleFails(n, 'no reduction rule');
   }
 }
 
-function concatRule(c: RuleCtx): (string | null)[] {
+export function concatRule(c: RuleCtx): (string | null)[] {
   const { e, node: n } = c;
   const dy = c.dy[0]!;
   if (n.inputs.length === 1) return [dy];
@@ -253,24 +188,24 @@ function concatRule(c: RuleCtx): (string | null)[] {
   return parts.map((p, i) => (c.needs(i) ? p : null));
 }
 
-function splitRule(c: RuleCtx): (string | null)[] {
+export function splitRule(c: RuleCtx): (string | null)[] {
   const { e, node: n } = c;
   const parts = n.outputs.map((o, i) => c.dy[i] ?? e.zerosLike(o));
   return [e.op('Concat', parts, { axis: attr.int(intAttr(n, 'axis', 0)) })];
 }
 
-function sliceRule(c: RuleCtx): (string | null)[] {
+export function sliceRule(c: RuleCtx): (string | null)[] {
   const { e, node: n } = c;
   const x = n.inputs[0];
   const dy = c.dy[0]!;
   const r = e.requireRank(x, 'Slice backward');
   const starts = constInts(e, n.inputs[1]);
   const ends = constInts(e, n.inputs[2]);
-  if (!starts || !ends) unsupported(n, 'starts/ends must be constants');
+  if (!starts || !ends) ruleFails(n, 'starts/ends must be constants');
   const axes0 = n.inputs[3] ? constInts(e, n.inputs[3]) : starts.map((_, i) => i);
   const steps = n.inputs[4] ? constInts(e, n.inputs[4]) : starts.map(() => 1);
-  if (!axes0 || !steps) unsupported(n, 'axes/steps must be constants');
-  if (steps.some((s) => s !== 1)) unsupported(n, 'only step 1 is supported');
+  if (!axes0 || !steps) ruleFails(n, 'axes/steps must be constants');
+  if (steps.some((s) => s !== 1)) ruleFails(n, 'only step 1 is supported');
   const axes = axes0.map((a) => (a < 0 ? a + r : a));
   const xs = e.metaOf(x).shape;
   const dims = axes.map((a) => xs?.[a] ?? null);
@@ -299,17 +234,17 @@ function sliceRule(c: RuleCtx): (string | null)[] {
   return [e.op('Pad', [dy, pads])];
 }
 
-function gatherRule(c: RuleCtx): (string | null)[] {
+export function gatherRule(c: RuleCtx): (string | null)[] {
   const { e, node: n } = c;
   const [data, indices0] = n.inputs;
   const dy = c.dy[0]!;
   const rd = e.rankOf(data);
   let axis = intAttr(n, 'axis', 0);
   if (axis < 0) {
-    if (rd === null) unsupported(n, 'negative axis with unknown rank');
+    if (rd === null) ruleFails(n, 'negative axis with unknown rank');
     axis += rd;
   }
-  if (axis !== 0) unsupported(n, 'only axis 0 is supported');
+  if (axis !== 0) ruleFails(n, 'only axis 0 is supported');
   const indices = e.dtypeOf(indices0) === 'int64' ? indices0 : e.op('Cast', [indices0], { to: attr.int(ONNX_CODE.int64) });
   if (e.opts.gatherGrad === 'onehot') {
     const ri = e.requireRank(indices, 'Gather backward (one-hot)');
@@ -325,13 +260,13 @@ function gatherRule(c: RuleCtx): (string | null)[] {
   return [e.op('ScatterND', [e.zerosLike(data), idx, dy], { reduction: attr.string('add') })];
 }
 
-function scatterAdd(c: RuleCtx, data: string, indices: string, upd: string, axis: number): string {
+export function scatterAdd(c: RuleCtx, data: string, indices: string, upd: string, axis: number): string {
   const { e } = c;
   const idx = e.dtypeOf(indices) === 'int64' ? indices : e.op('Cast', [indices], { to: attr.int(ONNX_CODE.int64) });
   return e.op('ScatterElements', [e.zerosLike(data), idx, upd], { axis: attr.int(axis), reduction: attr.string('add') });
 }
 
-function selectRule(c: RuleCtx, cond: string, a: string | null, b: string | null, ia: number, ib: number): (string | null)[] {
+export function selectRule(c: RuleCtx, cond: string, a: string | null, b: string | null, ia: number, ib: number): (string | null)[] {
   const { e } = c;
   const dy = c.dy[0]!;
   const zero = e.scalarLike(0, dy);
@@ -341,141 +276,88 @@ function selectRule(c: RuleCtx, cond: string, a: string | null, b: string | null
   return out;
 }
 
-export const RULES: Record<string, Rule> = {
-  Identity: (c) => [c.dy[0]],
-  Dropout: (c) => {
-    if (c.node.inputs[2]) unsupported(c.node, 'only inference-mode Dropout (no training_mode input) is supported');
-    return [c.dy[0]];
-  },
-  Add: (c) => binary(c, () => c.dy[0]!, () => c.dy[0]!),
-  Sum: (c) => c.node.inputs.map((x, i) => (c.needs(i) ? c.e.reduceTo(c.dy[0]!, x) : null)),
-  Sub: (c) => {
-    const [a, b] = c.node.inputs;
-    return [c.needs(0) ? c.e.reduceTo(c.dy[0]!, a) : null, c.needs(1) ? c.e.op('Neg', [c.e.reduceTo(c.dy[0]!, b)]) : null];
-  },
-  Mul: (c) => {
-    const [a, b] = c.node.inputs;
-    const dy = c.dy[0]!;
-    return binary(c, () => c.e.op('Mul', [dy, b]), () => c.e.op('Mul', [dy, a]));
-  },
-  Div: (c) => {
-    const [a, b] = c.node.inputs;
-    const y = c.node.outputs[0];
-    const dy = c.dy[0]!;
-    return [
-      c.needs(0) ? c.e.reduceTo(c.e.op('Div', [dy, b]), a) : null,
-      c.needs(1) ? c.e.op('Neg', [c.e.reduceTo(c.e.op('Div', [c.e.op('Mul', [dy, y]), b]), b)]) : null,
-    ];
-  },
-  Pow: (c) => {
-    const { e } = c;
-    const [a, b] = c.node.inputs;
-    const y = c.node.outputs[0];
-    const dy = c.dy[0]!;
-    const bConst = (() => {
-      const init = e.g.initializers.find((i) => i.name === b);
-      if (!init || init.tensor.data.length !== 1 || init.tensor.dtype !== 'float32') return null;
-      return (init.tensor.data as Float32Array)[0];
-    })();
-    const fa = () => {
-      if (bConst === 1) return dy;
-      if (bConst === 2) return e.op('Mul', [e.op('Mul', [dy, a]), e.scalarLike(2, dy)]);
-      if (bConst === 0.5) return e.op('Div', [e.op('Mul', [dy, e.scalarLike(0.5, dy)]), y]);
-      const bm1 = e.op('Sub', [b, e.scalarLike(1, b)]);
-      return e.op('Mul', [dy, e.op('Mul', [b, e.op('Pow', [a, bm1])])]);
-    };
-    return binary(c, fa, () => e.op('Mul', [e.op('Mul', [dy, y]), e.op('Log', [a])]));
-  },
-  Neg: unary((c, dy) => c.e.op('Neg', [dy])),
-  Sqrt: unary((c, dy, _x, y) => c.e.op('Div', [c.e.op('Mul', [dy, c.e.scalarLike(0.5, dy)]), y])),
-  Exp: unary((c, dy, _x, y) => c.e.op('Mul', [dy, y])),
-  Log: unary((c, dy, x) => c.e.op('Div', [dy, x])),
-  Reciprocal: unary((c, dy, _x, y) => c.e.op('Neg', [c.e.op('Mul', [dy, c.e.op('Mul', [y, y])])])),
-  Sigmoid: unary((c, dy, _x, y) => c.e.op('Mul', [dy, c.e.op('Mul', [y, c.e.op('Sub', [c.e.scalarLike(1, y), y])])])),
-  Tanh: unary((c, dy, _x, y) => c.e.op('Mul', [dy, c.e.op('Sub', [c.e.scalarLike(1, y), c.e.op('Mul', [y, y])])])),
-  Relu: unary((c, dy, x) => c.e.op('Where', [c.e.op('Greater', [x, c.e.scalarLike(0, x)]), dy, c.e.scalarLike(0, dy)])),
-  // Where/Less rather than Sign: ORT-web's WebGPU EP has no Sign kernel.
-  Abs: unary((c, dy, x) => c.e.op('Where', [c.e.op('Less', [x, c.e.scalarLike(0, x)]), c.e.op('Neg', [dy]), dy])),
-  Softmax: (c) => {
-    const { e } = c;
-    const dy = c.dy[0]!;
-    const y = c.node.outputs[0];
-    const axis = e.i64([intAttr(c.node, 'axis', -1)]);
-    const dot = e.op('ReduceSum', [e.op('Mul', [dy, y]), axis], { keepdims: attr.int(1) });
-    return [e.op('Mul', [y, e.op('Sub', [dy, dot])])];
-  },
-  LogSoftmax: (c) => {
-    const { e } = c;
-    const dy = c.dy[0]!;
-    const y = c.node.outputs[0];
-    const axis = e.i64([intAttr(c.node, 'axis', -1)]);
-    const total = e.op('ReduceSum', [dy, axis], { keepdims: attr.int(1) });
-    return [e.op('Sub', [dy, e.op('Mul', [e.op('Exp', [y]), total])])];
-  },
-  Cast: (c) => {
-    const x = c.node.inputs[0];
-    const dt = c.e.dtypeOf(x);
-    if (dt === c.e.dtypeOf(c.node.outputs[0])) return [c.dy[0]];
-    return [c.e.op('Cast', [c.dy[0]!], { to: attr.int(ONNX_CODE[dt]) })];
-  },
-  Reshape: (c) => [c.e.reshapeLike(c.dy[0]!, c.node.inputs[0])],
-  Unsqueeze: (c) => [c.e.reshapeLike(c.dy[0]!, c.node.inputs[0])],
-  Squeeze: (c) => [c.e.reshapeLike(c.dy[0]!, c.node.inputs[0])],
-  Flatten: (c) => [c.e.reshapeLike(c.dy[0]!, c.node.inputs[0])],
-  Expand: (c) => [c.e.reduceTo(c.dy[0]!, c.node.inputs[0])],
-  Transpose: (c) => {
-    const r = c.e.requireRank(c.node.inputs[0], 'Transpose backward');
-    const perm = intsAttr(c.node, 'perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
-    const inv = new Array<number>(r);
-    perm.forEach((p, i) => (inv[p] = i));
-    return [c.e.op('Transpose', [c.dy[0]!], { perm: attr.ints(inv) })];
-  },
-  ReduceSum: reduceRule,
-  ReduceMean: reduceRule,
-  ReduceMax: reduceRule,
-  ReduceMin: reduceRule,
-  Gemm: gemmRule,
-  MatMul: matmulRule,
-  Concat: concatRule,
-  Split: splitRule,
-  Slice: sliceRule,
-  Gather: gatherRule,
-  GatherElements: (c) => {
-    const [data, idx] = c.node.inputs;
-    return [scatterAdd(c, data, idx, c.dy[0]!, intAttr(c.node, 'axis', 0))];
-  },
-  TopK: (c) => {
-    const x = c.node.inputs[0];
-    return [scatterAdd(c, x, c.node.outputs[1], c.dy[0]!, intAttr(c.node, 'axis', -1))];
-  },
-  Where: (c) => {
-    const [cond, a, b] = c.node.inputs;
-    const out = selectRule(c, cond, a, b, 1, 2);
-    out[0] = null;
-    return out;
-  },
-  Max: (c) => minMax(c, 'GreaterOrEqual'),
-  Min: (c) => minMax(c, 'LessOrEqual'),
-  Clip: (c) => {
-    const { e, node: n } = c;
-    const [x, lo, hi] = n.inputs;
-    if ((lo && c.needs(1)) || (hi && c.needs(2))) unsupported(n, 'gradient w.r.t. the clip bounds is not supported');
-    let keep: string | null = null;
-    if (lo) keep = e.op('GreaterOrEqual', [x, lo]);
-    if (hi) {
-      const le = e.op('LessOrEqual', [x, hi]);
-      keep = keep ? e.op('And', [keep, le]) : le;
-    }
-    if (!keep) return [c.dy[0]];
-    return [e.op('Where', [keep, c.dy[0]!, e.scalarLike(0, c.dy[0]!)])];
-  },
-};
-
-function minMax(c: RuleCtx, cmp: 'GreaterOrEqual' | 'LessOrEqual'): (string | null)[] {
+export function minMax(c: RuleCtx, cmp: 'GreaterOrEqual' | 'LessOrEqual'): (string | null)[] {
   const ins = c.node.inputs;
   if (ins.length === 1) return [c.dy[0]];
-  if (ins.length !== 2) unsupported(c.node, 'only one or two inputs are supported');
+  if (ins.length !== 2) ruleFails(c.node, 'only one or two inputs are supported');
   // Ties go to the first input.
   const sel = c.e.op(cmp, [ins[0], ins[1]]);
   return selectRule(c, sel, ins[0], ins[1], 0, 1);
+}
+
+export function divRule(c: RuleCtx): (string | null)[] {
+  const [a, b] = c.node.inputs;
+  const y = c.node.outputs[0];
+  const dy = c.dy[0]!;
+  return [
+    c.needs(0) ? c.e.reduceTo(c.e.op('Div', [dy, b]), a) : null,
+    c.needs(1) ? c.e.op('Neg', [c.e.reduceTo(c.e.op('Div', [c.e.op('Mul', [dy, y]), b]), b)]) : null,
+  ];
+}
+
+export function powRule(c: RuleCtx): (string | null)[] {
+  const { e } = c;
+  const [a, b] = c.node.inputs;
+  const y = c.node.outputs[0];
+  const dy = c.dy[0]!;
+  const bConst = (() => {
+    const init = e.g.initializers.find((i) => i.name === b);
+    if (!init || init.tensor.data.length !== 1 || init.tensor.dtype !== 'float32') return null;
+    return (init.tensor.data as Float32Array)[0];
+  })();
+  const fa = () => {
+    if (bConst === 1) return dy;
+    if (bConst === 2) return e.op('Mul', [e.op('Mul', [dy, a]), e.scalarLike(2, dy)]);
+    if (bConst === 0.5) return e.op('Div', [e.op('Mul', [dy, e.scalarLike(0.5, dy)]), y]);
+    const bm1 = e.op('Sub', [b, e.scalarLike(1, b)]);
+    return e.op('Mul', [dy, e.op('Mul', [b, e.op('Pow', [a, bm1])])]);
+  };
+  return binary(c, fa, () => e.op('Mul', [e.op('Mul', [dy, y]), e.op('Log', [a])]));
+}
+
+export function softmaxRule(c: RuleCtx): (string | null)[] {
+  const { e } = c;
+  const dy = c.dy[0]!;
+  const y = c.node.outputs[0];
+  const axis = e.i64([intAttr(c.node, 'axis', -1)]);
+  const dot = e.op('ReduceSum', [e.op('Mul', [dy, y]), axis], { keepdims: attr.int(1) });
+  return [e.op('Mul', [y, e.op('Sub', [dy, dot])])];
+}
+
+export function logSoftmaxRule(c: RuleCtx): (string | null)[] {
+  const { e } = c;
+  const dy = c.dy[0]!;
+  const y = c.node.outputs[0];
+  const axis = e.i64([intAttr(c.node, 'axis', -1)]);
+  const total = e.op('ReduceSum', [dy, axis], { keepdims: attr.int(1) });
+  return [e.op('Sub', [dy, e.op('Mul', [e.op('Exp', [y]), total])])];
+}
+
+export function transposeRule(c: RuleCtx): (string | null)[] {
+  const r = c.e.requireRank(c.node.inputs[0], 'Transpose backward');
+  const perm = intsAttr(c.node, 'perm') ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+  const inv = new Array<number>(r);
+  perm.forEach((p, i) => (inv[p] = i));
+  return [c.e.op('Transpose', [c.dy[0]!], { perm: attr.ints(inv) })];
+}
+
+export function whereRule(c: RuleCtx): (string | null)[] {
+  const [cond, a, b] = c.node.inputs;
+  const out = selectRule(c, cond, a, b, 1, 2);
+  out[0] = null;
+  return out;
+}
+
+export function clipRule(c: RuleCtx): (string | null)[] {
+  const { e, node: n } = c;
+  const [x, lo, hi] = n.inputs;
+  if ((lo && c.needs(1)) || (hi && c.needs(2))) ruleFails(n, 'gradient w.r.t. the clip bounds is not supported');
+  let keep: string | null = null;
+  if (lo) keep = e.op('GreaterOrEqual', [x, lo]);
+  if (hi) {
+    const le = e.op('LessOrEqual', [x, hi]);
+    keep = keep ? e.op('And', [keep, le]) : le;
+  }
+  if (!keep) return [c.dy[0]];
+  return [e.op('Where', [keep, c.dy[0]!, e.scalarLike(0, c.dy[0]!)])];
 }

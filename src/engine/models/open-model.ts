@@ -23,6 +23,8 @@ export async function openModel(src: FileSource, opts: LoadCheckpointOptions = {
     const bytes = await src.bytes(file);
     const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
     const weights = await importOnnxWeights(bytes, config, {
+      fileName: file,
+      externalDataSize: src.size ? (location) => src.size!(dir + location) : undefined,
       externalData: async (location, offset, length) => {
         const name = dir + location;
         if (src.range) return src.range(name, offset, offset + length);

@@ -2,6 +2,7 @@
  * A small graph IR for ONNX: values are named strings, nodes are plain records, and the
  * whole graph can be inspected (by autodiff) before it is serialized to a ModelProto.
  */
+import { isDefaultDomain, type OpType } from './ops';
 
 export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'bool' | 'uint8';
 
@@ -33,6 +34,7 @@ export interface ConstTensor {
 }
 
 export interface GraphNode {
+  /** An OpType when written by Graph.node; any name for customNode (and for hand-pushed records). */
   opType: string;
   inputs: string[];
   outputs: string[];
@@ -78,17 +80,28 @@ export class Graph {
   }
 
   /**
-   * Add a node. Returns its output names: `outputs` gives the count (or explicit names).
+   * Add a node of the default ONNX domain. Returns its output names: `outputs` gives the count
+   * (or explicit names).
    */
-  node(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, outputs: number | string[] = 1, domain = ''): string[] {
-    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
-    this.nodes.push({ opType, inputs, outputs: outs, attrs, domain, name: this.fresh(`n_${opType}`) });
-    return outs;
+  node(opType: OpType, inputs: string[], attrs: Record<string, Attr> = {}, outputs: number | string[] = 1): string[] {
+    return this.push('', opType, inputs, attrs, outputs);
   }
 
   /** Single-output convenience. */
-  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, outName?: string): string {
+  op(opType: OpType, inputs: string[], attrs: Record<string, Attr> = {}, outName?: string): string {
     return this.node(opType, inputs, attrs, outName ? [outName] : 1)[0];
+  }
+
+  /** Add a node of another domain (com.microsoft, a custom test domain); autodiff treats it as opaque. */
+  customNode(domain: string, opType: string, inputs: string[], attrs: Record<string, Attr> = {}, outputs: number | string[] = 1): string[] {
+    if (isDefaultDomain(domain)) throw new Error(`customNode: ${opType} is in the default domain; use node()`);
+    return this.push(domain, opType, inputs, attrs, outputs);
+  }
+
+  private push(domain: string, opType: string, inputs: string[], attrs: Record<string, Attr>, outputs: number | string[]): string[] {
+    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.fresh(opType.toLowerCase())) : outputs;
+    this.nodes.push({ opType, inputs, outputs: outs, attrs, domain, name: this.fresh(`n_${opType}`) });
+    return outs;
   }
 
   initializer(name: string, tensor: ConstTensor): string {

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { attr, type Graph } from '../../../src/engine/onnx/graph';
 import { checkCase, fmtErrors, i64, randn, uniform, type InputSpec, type FdOptions } from './helpers';
 import type { GradientOptions } from '../../../src/engine/autodiff/autodiff';
+import type { OpType } from '../../../src/engine/onnx/ops';
 
 const TOL = 1e-3;
 const report: string[] = [];
@@ -58,7 +59,7 @@ function run(cases: Case[], extra: Partial<GradientOptions> = {}, tag = '') {
   });
 }
 
-const U = (op: string, input: () => InputSpec[], attrs = {}): Case => ({
+const U = (op: OpType, input: () => InputSpec[], attrs = {}): Case => ({
   name: `${op}`,
   inputs: input,
   f: (g, v) => g.op(op, [v.x], attrs),

@@ -5,6 +5,7 @@
  */
 import { Graph, attr, type Attr, type ConstTensor, type DType } from '../../../../src/engine/onnx/graph';
 import { ProtoWriter } from '../../../../src/engine/onnx/protobuf';
+import { OnnxDataType } from '../../../../src/engine/onnx/dtypes';
 import { expectedWeights } from '../../../../src/engine/models/weight-layout';
 import { f32Bits, f32BitsToF16 } from '../../../../src/engine/onnx/half';
 import type { Family, HostTensor, ModelConfig, WeightMap } from '../../../../src/engine/models/types';
@@ -467,6 +468,37 @@ export function writeGenaiStyle(cfg: ModelConfig, w: WeightMap, style: Style, op
     wr.g.output(embedOut, 'float32', ['batch', 'seq', Hd]);
   }
   return wr;
+}
+
+/**
+ * Moves every float32 initializer of `minElements`+ elements into an external data file
+ * "model.onnx_data" (4 KiB aligned, like onnx's save_as_external_data) and returns both files.
+ * `entry` may rewrite a tensor's external_data entries (to write broken ones).
+ */
+export function withExternalData(
+  wr: Writer,
+  opts: { minElements?: number; entry?: (name: string, e: { location: string; offset: string; length: string }) => Record<string, string> } = {},
+): { bytes: Uint8Array; dataFile: Uint8Array } {
+  const min = opts.minElements ?? 64;
+  const keep = wr.g.initializers.filter((i) => i.tensor.data.length < min);
+  const moved = wr.g.initializers.filter((i) => i.tensor.data.length >= min);
+  wr.g.initializers.splice(0, wr.g.initializers.length, ...keep);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const extGraph = new ProtoWriter();
+  for (const i of moved) {
+    const d = i.tensor.data as Float32Array;
+    const b = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+    const pad = (4096 - (offset % 4096)) % 4096;
+    chunks.push(new Uint8Array(pad), b);
+    offset += pad;
+    const e = { location: 'model.onnx_data', offset: String(offset), length: String(b.length) };
+    extGraph.message(5, externalTensorProto(i.name, OnnxDataType.FLOAT, i.tensor.dims, opts.entry ? opts.entry(i.name, e) : e));
+    offset += b.length;
+  }
+  const tail = new ProtoWriter();
+  tail.message(7, extGraph);
+  return { bytes: concatBytes(serialize(wr.g), tail.finish()), dataFile: concatBytes(...chunks) };
 }
 
 /** Writes a TensorProto whose data lives in an external file. */

@@ -9,11 +9,9 @@ import { ModelFormatError, type ModelConfig, type WeightMap } from '../../../../
 import { attr } from '../../../../src/engine/onnx/graph';
 import { ProtoWriter } from '../../../../src/engine/onnx/protobuf';
 import { decodeModel, ProtoReader } from '../../../../src/engine/models/onnx-import/onnx-reader';
-import { OnnxDataType } from '../../../../src/engine/onnx/dtypes';
 import { Graph } from '../../../../src/engine/onnx/graph';
 import {
   concatBytes,
-  externalTensorProto,
   matmulT,
   maxAbsDiff,
   randomWeights,
@@ -21,6 +19,7 @@ import {
   serialize,
   tinyConfig,
   writeGenaiStyle,
+  withExternalData,
   writeOptimumStyle,
   type Writer,
 } from './helpers';
@@ -228,25 +227,7 @@ describe('importOnnxWeights: torch.onnx / Optimum layout (transformers.js model.
     const w = randomWeights(cfg, 15);
     const wr = writeOptimumStyle(cfg, w, { dtype: 'float32', linear: 'matmul' }, { tiedVia: 'transpose' });
     // Move every initializer of 64+ elements into the data file.
-    const keep = wr.g.initializers.filter((i) => i.tensor.data.length < 64);
-    const moved = wr.g.initializers.filter((i) => i.tensor.data.length >= 64);
-    wr.g.initializers.splice(0, wr.g.initializers.length, ...keep);
-    const chunks: Uint8Array[] = [];
-    let offset = 0;
-    const extGraph = new ProtoWriter();
-    for (const i of moved) {
-      const d = i.tensor.data as Float32Array;
-      const b = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-      const pad = (4096 - (offset % 4096)) % 4096; // aligned like onnx's save_as_external_data
-      chunks.push(new Uint8Array(pad), b);
-      offset += pad;
-      extGraph.message(5, externalTensorProto(i.name, OnnxDataType.FLOAT, i.tensor.dims, { location: 'model.onnx_data', offset: String(offset), length: String(b.length) }));
-      offset += b.length;
-    }
-    const tail = new ProtoWriter();
-    tail.message(7, extGraph);
-    const bytes = concatBytes(serialize(wr.g), tail.finish());
-    const dataFile = concatBytes(...chunks);
+    const { bytes, dataFile } = withExternalData(wr);
 
     // onnxruntime accepts the pair, so the fixture is a faithful external-data model.
     const dir = mkdtempSync(join(tmpdir(), 'onnx-ext-'));

@@ -83,7 +83,7 @@ describe('MatMulNBits dequantization', () => {
         g.initializer('zp', fl([c.N, nb], q.zp));
         inputs.push('zp');
       }
-      g.node('MatMulNBits', inputs, { K: attr.int(c.K), N: attr.int(c.N), bits: attr.int(c.bits), block_size: attr.int(c.block) }, ['y'], 'com.microsoft');
+      g.customNode('com.microsoft', 'MatMulNBits', inputs, { K: attr.int(c.K), N: attr.int(c.N), bits: attr.int(c.bits), block_size: attr.int(c.block) }, ['y']);
       g.output('y', ft, ['m', c.N]);
       const M = 5;
       const x = randomMatrix(M * c.K, 9);
@@ -144,7 +144,7 @@ describe('GatherBlockQuantized dequantization', () => {
         g.initializer('zp', { dtype: 'uint8', dims: [V, Math.ceil(nb / 2)], data: q.zp as Uint8Array });
         inputs.push('zp');
       }
-      g.node('GatherBlockQuantized', inputs, { bits: attr.int(4), block_size: attr.int(block), gather_axis: attr.int(0), quantize_axis: attr.int(1) }, ['y'], 'com.microsoft');
+      g.customNode('com.microsoft', 'GatherBlockQuantized', inputs, { bits: attr.int(4), block_size: attr.int(block), gather_axis: attr.int(0), quantize_axis: attr.int(1) }, ['y']);
       g.output('y', 'float32', [3, H]);
       const ids = [7, 0, 9];
       const res = await runOrt(g, { ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [3]) });

@@ -29,7 +29,7 @@ function sampleGraph(): Graph {
   g.initializer('flags', { dtype: 'bool', dims: [2], data: Uint8Array.from([1, 0]) });
   g.initializer('scalar', { dtype: 'float32', dims: [], data: Float32Array.of(0.5) });
   const y = g.op('MatMul', [x, 'w_f32']);
-  g.node('Custom', [y], {
+  g.customNode('com.example', 'Custom', [y], {
     alpha: attr.float(0.125),
     axis: attr.int(-3),
     big: attr.int(2 ** 40 + 1),
@@ -37,7 +37,7 @@ function sampleGraph(): Graph {
     coeffs: attr.floats([0.5, -1.25]),
     mode: attr.string('nearest-ünïcode'),
     value: attr.tensor({ dtype: 'int64', dims: [2], data: BigInt64Array.from([3n, -4n]) }),
-  }, ['out'], 'com.example');
+  }, ['out']);
   g.output('out', 'float32', ['batch', 2]);
   return g;
 }
