@@ -32,6 +32,11 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
   validateSampling(o);
   if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 0)) throw new Error(`max new tokens must be a whole number >= 0, got ${o.maxNewTokens}`);
   const B = prompts.length;
+  const limit = runner.cfg.maxPositionEmbeddings;
+  const longest = Math.max(0, ...prompts.map((p) => p.length));
+  if (longest + o.maxNewTokens > limit) {
+    throw new Error(`a prompt of ${longest} tokens plus ${o.maxNewTokens} new tokens exceeds the model's max_position_embeddings (${limit})`);
+  }
   const tokens: number[][] = prompts.map(() => []);
   const logprobs: number[][] = prompts.map(() => []);
   const finish: GenerateResult['finish'] = prompts.map(() => 'length');

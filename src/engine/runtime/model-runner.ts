@@ -11,6 +11,17 @@ import { uploadModelWeights } from './upload';
 
 export type { KvCache };
 
+/** A forward pass produced NaN or an infinity. */
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+}
+
+/** Index of the first NaN or infinity, or -1. */
+export function firstNonFinite(a: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
+}
+
 export interface ForwardInput extends DecoderRows {
   past?: KvCache | null;
   logits: 'all' | 'last';
@@ -69,6 +80,10 @@ export class ModelRunner {
   async forward(input: ForwardInput): Promise<ForwardOutput> {
     const past = input.past ?? null;
     const total = (past?.length ?? 0) + input.seq;
+    const limit = this.cfg.maxPositionEmbeddings;
+    for (const p of input.positions) {
+      if (p >= limit) throw new Error(`position ${p} is beyond the model's max_position_embeddings (${limit})`);
+    }
     const useAdapter = (input.useAdapter ?? true) && this.adapter !== null;
     const { session } = await this.session(past ? 'decode' : 'prefill', input.logits, useAdapter ? this.adapter!.targets : [], input.wantKv);
     const feeds: TensorMap = { ...this.feeds.rows(input, total), ...Object.fromEntries(this.weights) };
@@ -76,7 +91,34 @@ export class ModelRunner {
     if (past) Object.assign(feeds, this.feeds.past(past));
     const out = await session.run(feeds);
     const logits = (await out.logits.getData()) as Float32Array;
-    return { logits, kv: input.wantKv ? this.feeds.present(out, total) : null };
+    const kv = input.wantKv ? this.feeds.present(out, total) : null;
+    const bad = firstNonFinite(logits);
+    if (bad >= 0) {
+      ModelRunner.disposeKv(kv);
+      const V = this.cfg.vocabSize;
+      const perRow = logits.length / input.batch / V;
+      const row = Math.floor(bad / V / perRow);
+      throw new NonFiniteError(
+        `the model computed a non-finite logit (${logits[bad]}) for batch row ${row}${perRow > 1 ? `, position ${Math.floor(bad / V) % perRow}` : ''}${useAdapter ? ' with the adapter applied' : ''}; the weights${useAdapter ? ' and adapter' : ''} overflow in the computation`,
+      );
+    }
+    return { logits, kv };
+  }
+
+  /**
+   * The final normalised hidden states [B, S, D] of some rows (no logits, no KV cache), with the
+   * current adapter when `useAdapter` (default: without; embeddings describe the base model).
+   */
+  async hidden(rows: DecoderRows, useAdapter = false): Promise<Float32Array> {
+    const withAdapter = useAdapter && this.adapter !== null;
+    const targets = withAdapter ? this.adapter!.targets : [];
+    const { session } = await this.sessions.get(`prefill|hidden|${targets.join(',')}`, () =>
+      buildDecoderGraph(this.cfg, { mode: 'prefill', logits: 'none', loraTargets: targets, emitKv: false, emitHidden: true, weightDtype: this.backend.weightDtype ?? 'float32' }).graph,
+    );
+    const feeds: TensorMap = { ...this.feeds.rows(rows), ...Object.fromEntries(this.weights) };
+    if (withAdapter) Object.assign(feeds, this.adapter!.feeds);
+    const out = await session.run(feeds);
+    return (await out.hidden.getData()) as Float32Array;
   }
 
   /** Free device memory held by a KV cache. */

@@ -109,8 +109,8 @@ export function scheduledLr(cfg: AdamWConfig, step: number): number {
 
 /** `clip_grad_norm_`'s multiplier for a total norm. */
 export function clipScaleFor(totalNorm: number, maxNorm: number | null): number {
+  if (!Number.isFinite(totalNorm)) throw new Error(`gradient norm is ${totalNorm}; refusing to step (the parameters are unchanged)`);
   if (maxNorm === null) return 1;
-  if (!Number.isFinite(totalNorm)) throw new Error(`gradient norm is ${totalNorm}; refusing to step`);
   return Math.min(1, Math.fround(maxNorm / Math.fround(totalNorm + CLIP_EPS)));
 }
 

@@ -69,6 +69,8 @@ export interface BatchOptions {
   vocabSize?: number;
   /** Every sample must carry a teacher context (distillation). */
   requireTeacher?: boolean;
+  /** Longest sequence the model can position (max_position_embeddings). */
+  maxPositions?: number;
 }
 
 function isIdArray(v: unknown): v is number[] {
@@ -76,7 +78,7 @@ function isIdArray(v: unknown): v is number[] {
 }
 
 /** Throws an Error naming the sample and field when a sample is unusable. */
-export function validateSample(s: TrainSample, index: number, opts: { vocabSize?: number; requireTeacher?: boolean } = {}): void {
+export function validateSample(s: TrainSample, index: number, opts: { vocabSize?: number; requireTeacher?: boolean; maxPositions?: number } = {}): void {
   const where = `sample ${index}`;
   const fail = (m: string): never => {
     throw new Error(`${where}: ${m}`);
@@ -90,6 +92,9 @@ export function validateSample(s: TrainSample, index: number, opts: { vocabSize?
     if (bad >= 0) fail(`${field}[${bad}] = ${ids[bad]} is outside the vocabulary (size ${V})`);
   };
   checkVocab(s.ids, 'ids');
+  const P = opts.maxPositions;
+  if (P !== undefined && s.ids.length > P) fail(`"ids" has ${s.ids.length} tokens, more than the model's max_position_embeddings (${P})`);
+  if (P !== undefined && Array.isArray(s.teacher_ids) && s.teacher_ids.length > P) fail(`"teacher_ids" has ${s.teacher_ids.length} tokens, more than the model's max_position_embeddings (${P})`);
   const rs = s.response_start;
   if (!Number.isInteger(rs)) fail(`"response_start" must be a whole number, got ${JSON.stringify(rs)}`);
   if (rs < 1) fail(`"response_start" must be >= 1 (position 0 has no preceding logit), got ${rs}`);

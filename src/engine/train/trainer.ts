@@ -36,7 +36,7 @@ import type { ModelRunner } from '../runtime/model-runner';
 import { DecoderFeeds, loraScaleFeed, type DecoderRows } from '../runtime/decoder-session';
 import { disposeTensor, GraphSessions, pickFeeds, type TensorMap } from '../runtime/graph-session';
 import type { EngineBackend, OrtTensor } from '../runtime/ort-types';
-import { createOptimizer, type AdamWConfig, type Optimizer } from './adamw';
+import { createOptimizer, type AdamWConfig, type Optimizer, type OptimizerState } from './adamw';
 import { createEma, EMA_DEFAULT_TAU, checkTau, type EmaUpdater } from './ema';
 import { makeBatches, studentToTeacher, teacherToStudent, type MicroBatch, type TrainSample } from './batching';
 import { cloneState, loraStateToAdapter, readBackState, stateTensors, type TrainableState } from './lora-state';
@@ -112,6 +112,13 @@ export interface GradResult {
   diagnostics: Record<string, number[][]>;
 }
 
+/** A trainer's full state on the host (checkpoint.ts turns it into bytes). */
+export interface TrainerSnapshot {
+  student: Map<string, HostTensor>;
+  teacher: Map<string, HostTensor> | null;
+  optimizer: OptimizerState;
+}
+
 export interface StepResult extends GradResult {
   step: number;
   lr: number;
@@ -161,6 +168,14 @@ export function buildTargetLogpGraph(cfg: ModelConfig, opts: { loraTargets: read
   g.op('Identity', [appendTargetLogp(g, 'logits', appendLogSumExp(g, 'logits'), tgt)], {}, 'target_logp');
   g.output('target_logp', 'float32', ['batch', 'seq']);
   return g;
+}
+
+/** Throws when a trainable tensor holds NaN or an infinity (an adapter is never written that way). */
+function checkFiniteState(s: TrainableState, which: string): void {
+  for (const [name, t] of s.tensors) {
+    const i = t.data.findIndex((x) => !Number.isFinite(x));
+    if (i >= 0) throw new Error(`the ${which}'s ${name} holds a non-finite value (${t.data[i]} at ${i}); refusing to export it`);
+  }
 }
 
 export class Trainer {
@@ -309,6 +324,7 @@ export class Trainer {
       padId: this.opts.padId,
       microBatchSize: this.opts.microBatchSize,
       vocabSize: this.config.vocabSize,
+      maxPositions: this.config.maxPositionEmbeddings,
       requireTeacher: loss.kind === 'distill',
     });
     if (batches.tokenCount === 0) throw new Error('the batch has no response tokens to train on');
@@ -429,9 +445,10 @@ export class Trainer {
     if (this.teacherState && this.teacher) await readBackState(this.teacherState, this.teacher);
   }
 
-  /** The student as a LoRA adapter (reads the device copy back). */
+  /** The student as a LoRA adapter (reads the device copy back); refuses non-finite values. */
   async exportAdapter(baseModel: string | null = null): Promise<LoraAdapter> {
     await readBackState(this.state, this.student);
+    checkFiniteState(this.state, 'student');
     return loraStateToAdapter(this.state, baseModel);
   }
 
@@ -439,11 +456,40 @@ export class Trainer {
   async exportTeacherAdapter(baseModel: string | null = null): Promise<LoraAdapter> {
     if (!this.teacherState || !this.teacher) return this.exportAdapter(baseModel);
     await readBackState(this.teacherState, this.teacher);
+    checkFiniteState(this.teacherState, 'teacher');
     return loraStateToAdapter(this.teacherState, baseModel);
   }
 
   async optimizerState() {
     return this.optimizer.exportState();
+  }
+
+  /** Everything a resumed run needs: student and teacher tensors and the optimizer's moments. */
+  async snapshot(): Promise<TrainerSnapshot> {
+    await this.syncState();
+    const copy = (s: TrainableState) => new Map([...s.tensors].map(([k, t]) => [k, { dims: [...t.dims], data: t.data.slice() }]));
+    return { student: copy(this.state), teacher: this.teacherState ? copy(this.teacherState) : null, optimizer: await this.optimizer.exportState() };
+  }
+
+  /** Put the trainer back where `snapshot()` found it (same trainable layout required). */
+  async restore(snap: TrainerSnapshot): Promise<void> {
+    const T = this.backend.ort.Tensor;
+    const load = (into: TrainableState, from: Map<string, HostTensor>, what: string) => {
+      for (const s of into.specs) {
+        const t = from.get(s.name);
+        if (!t || t.dims.join(',') !== s.dims.join(',')) throw new Error(`trainer checkpoint: ${what} tensor ${s.name} is missing or of another shape`);
+        into.tensors.set(s.name, { dims: [...s.dims], data: t.data.slice() });
+      }
+    };
+    load(this.state, snap.student, 'student');
+    if (this.teacherState) load(this.teacherState, snap.teacher ?? snap.student, 'teacher');
+    await this.optimizer.importState(snap.optimizer);
+    for (const s of this.state.specs) {
+      disposeTensor(this.student[s.name]);
+      if (this.teacher) disposeTensor(this.teacher[s.name]);
+    }
+    this.student = stateTensors(T, this.state);
+    if (this.teacherState) this.teacher = stateTensors(T, this.teacherState);
   }
 
   async release(): Promise<void> {
