@@ -41,6 +41,13 @@ module.exports = {
       to: { path: '^src/(worker|ui)/' },
     },
     {
+      name: 'stores-serve-entry-points',
+      comment: 'Run stores (folder, IndexedDB) know the loop and the engine, never the UI, the worker or the CLI.',
+      severity: 'error',
+      from: { path: '^src/(store|storage)/' },
+      to: { path: '^src/(ui|worker|cli)/' },
+    },
+    {
       name: 'util-imports-nothing-of-ours',
       comment: 'src/util holds dependency-free helpers every layer may use.',
       severity: 'error',

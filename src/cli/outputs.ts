@@ -1,17 +1,13 @@
 /**
- * Outputs that are never left half written. A file is written under a temporary name in the
- * same folder, flushed, then renamed over the target; a folder of outputs is written as a
- * temporary sibling folder and swapped in whole, so a failure at any point (disk full, a size
- * limit, a kill) leaves the previous good output as it was. Output paths are checked before any
- * work starts, so a long run never ends in "cannot write there".
+ * The CLI's outputs: paths are checked before any work starts, so a long run never ends in
+ * "cannot write there", and files and folders are written atomically (store/atomic-files.ts),
+ * so a failure at any point (disk full, a size limit, a kill) leaves the previous good output as
+ * it was.
  */
-import { open, mkdir, readdir, rename, rm, stat, access } from 'node:fs/promises';
+import { mkdir, readdir, stat, access } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args';
-
-let counter = 0;
-const tempName = (target: string, tag: string) => path.join(path.dirname(target), `.${path.basename(target)}.${tag}-${process.pid}-${++counter}`);
 
 async function kind(p: string): Promise<'file' | 'dir' | 'none' | 'other'> {
   try {
@@ -52,57 +48,4 @@ export async function checkOutputPath(flag: string, target: string, what: 'file'
   }
 }
 
-/** Write `data` to `target` atomically (temp file in the same folder, fsync, rename). */
-export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempName(target, 'tmp');
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, target);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-/**
- * Replace the folder `target` by one holding exactly `files` (name -> contents), or change
- * nothing: the files go to a temporary sibling folder first, which is then swapped in.
- */
-export async function writeFolderAtomic(target: string, files: Record<string, string | Uint8Array>): Promise<void> {
-  const tmp = tempName(target, 'new');
-  await mkdir(tmp, { recursive: true });
-  try {
-    for (const [name, data] of Object.entries(files)) {
-      if (name.includes('/') || name.includes('\\') || name === '..' || name === '.') throw new Error(`refusing to write the file name ${JSON.stringify(name)}`);
-      const fh = await open(path.join(tmp, name), 'w');
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  const old = (await kind(target)) === 'dir' ? tempName(target, 'old') : null;
-  if (old) await rename(target, old);
-  try {
-    await rename(tmp, target);
-  } catch (e) {
-    if (old) await rename(old, target);
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
-  }
-  if (old) await rm(old, { recursive: true, force: true });
-}
+export { writeFileAtomic, writeFolderAtomic } from '../store/atomic-files';
