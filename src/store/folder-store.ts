@@ -22,60 +22,8 @@ import path from 'node:path';
 import type { RunStore } from '../pmd/run/driver';
 import type { RunRecord, RunState } from '../pmd/run/state';
 import { memoryFiles } from '../pmd/run/export';
+import { recordLine, RUN_FILES, type LogName } from '../pmd/run/files';
 import { writeFileAtomic } from './atomic-files';
-
-export const RUN_FILES = {
-  config: 'config.json',
-  state: 'state.json',
-  metrics: 'metrics.jsonl',
-  rollouts: 'rollouts.jsonl',
-  reflections: 'reflections.jsonl',
-  evals: 'evals.jsonl',
-  controls: 'controls.jsonl',
-  events: 'memory/events.jsonl',
-} as const;
-
-type LogName = 'metrics' | 'rollouts' | 'reflections' | 'evals' | 'controls' | 'events';
-
-/** A record as the line written for it (the public field names of the CLI contract). */
-export function recordLine(r: RunRecord, seq: number): { file: LogName; line: Record<string, unknown> } {
-  switch (r.kind) {
-    case 'rollout': {
-      const x = r.rollout;
-      return {
-        file: 'rollouts',
-        line: {
-          seq,
-          step: r.step,
-          problem_id: x.problem,
-          index: x.index,
-          id: x.id,
-          response: x.text,
-          reward: x.reward,
-          feedback: x.feedback ?? '',
-          answer: x.answer,
-          finish: x.finish,
-          teacher_context: x.teacher ? x.teacher.text : null,
-          masked: x.teacher ? x.teacher.masked : null,
-          teacher_blocks: x.teacher ? x.teacher.blocks.map((b) => ({ kind: b.kind, items: b.items })) : null,
-          tokens: x.tokens,
-          logprobs: x.logprobs,
-          tokens_view: x.tokensView,
-        },
-      };
-    }
-    case 'metric':
-      return { file: 'metrics', line: { seq, ...r.metric } };
-    case 'memory-event':
-      return { file: 'events', line: { seq, ...r.event } };
-    case 'reflection':
-      return { file: 'reflections', line: { seq, ...r.reflection } };
-    case 'eval':
-      return { file: 'evals', line: { seq, ...r.eval } };
-    case 'control':
-      return { file: 'controls', line: { seq, step: r.step, ...r.change } };
-  }
-}
 
 async function exists(p: string): Promise<boolean> {
   try {
