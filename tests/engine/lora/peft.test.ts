@@ -232,10 +232,10 @@ describe('adapters that would give silent wrong results', () => {
     const refused: [string, unknown, RegExp][] = [
       ['use_dora', true, /use_dora true is not supported: DoRA/],
       ['fan_in_fan_out', true, /fan_in_fan_out true is not supported/],
-      ['bias', 'all', /bias "all" is not supported: only "none"/],
+      ['bias', 'all', /bias "all" is not supported: values other than "none" train the base model's biases/],
       ['lora_bias', true, /lora_bias true is not supported/],
-      ['rank_pattern', { q_proj: 8 }, /rank_pattern \{"q_proj":8\} is not supported: per-module ranks/],
-      ['alpha_pattern', { 'model.layers.0.self_attn.q_proj': 2 }, /alpha_pattern .* is not supported: per-module alphas/],
+      ['rank_pattern', { q_proj: 8 }, /rank_pattern \{"q_proj":8\} is not supported: it gives modules ranks of their own/],
+      ['alpha_pattern', { 'model.layers.0.self_attn.q_proj': 2 }, /alpha_pattern .* is not supported: it gives modules alphas of their own/],
       ['modules_to_save', ['lm_head'], /modules_to_save \["lm_head"\] is not supported/],
       ['layer_replication', [[0, 2], [1, 2]], /layer_replication .* is not supported/],
       ['exclude_modules', ['model.layers.0.self_attn.q_proj'], /exclude_modules .* is not supported/],

@@ -164,7 +164,7 @@ export async function readBody(
       if (!value || value.length === 0) continue;
       if (loaded + value.length > maxBytes) {
         await reader.cancel().catch(() => {});
-        throw tooLarge(`more than ${maxBytes} bytes arrived`);
+        throw tooLarge(`the body grew past ${maxBytes} bytes`);
       }
       received.push(value);
       loaded += value.length;
@@ -195,7 +195,7 @@ export async function readBody(
       'too-large',
       ctx.source,
       file,
-      `${ctx.what} refused: ${why}, more than the ${maxBytes}-byte cap on one file (maxFileBytes)`,
+      `${ctx.what} refused: ${why}; the cap on one file is ${maxBytes} bytes (maxFileBytes)`,
     );
   }
   function truncated(got: number, cause?: unknown): SourceError {

@@ -252,8 +252,8 @@ describe('HubSource errors', () => {
     expect(err.code).toBe('too-large');
     expect(err.file).toBe('model.safetensors');
     expect(err.message).toBe(
-      `Download of "model.safetensors" from Hub repo ${REPO} refused: the server announces 1000000000000 bytes, ` +
-        `more than the 17179869184-byte cap on one file (maxFileBytes)`,
+      `Download of "model.safetensors" from Hub repo ${REPO} refused: the server announces 1000000000000 bytes; ` +
+        `the cap on one file is 17179869184 bytes (maxFileBytes)`,
     );
     expect(pulled).toBeLessThanOrEqual(1);
   });
@@ -267,7 +267,7 @@ describe('HubSource errors', () => {
       const err = await rejection(new HubSource({ repo: REPO, fetch: fakeFetch, cache, maxFileBytes: 5000 }).bytes('tokenizer.json'));
       expect(err.code).toBe('too-large');
       expect(err.message).toBe(
-        `Download of "tokenizer.json" from Hub repo ${REPO} refused: more than 5000 bytes arrived, more than the 5000-byte cap on one file (maxFileBytes)`,
+        `Download of "tokenizer.json" from Hub repo ${REPO} refused: the body grew past 5000 bytes; the cap on one file is 5000 bytes (maxFileBytes)`,
       );
       expect(pulled).toBeLessThan(10);
       expect(cache.entries.size).toBe(0);

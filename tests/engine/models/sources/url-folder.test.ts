@@ -120,7 +120,7 @@ describe('UrlFolderSource', () => {
     const src = new UrlFolderSource({ url: base, label: 'tiny-qwen3', maxFileBytes: 100_000 });
     const big = await rejection(src.bytes('model.safetensors'));
     expect(big.code).toBe('too-large');
-    expect(big.message).toBe('Download of "model.safetensors" from tiny-qwen3 refused: the server announces 200000 bytes, more than the 100000-byte cap on one file (maxFileBytes)');
+    expect(big.message).toBe('Download of "model.safetensors" from tiny-qwen3 refused: the server announces 200000 bytes; the cap on one file is 100000 bytes (maxFileBytes)');
     expect(same(await src.range('model.safetensors', 10, 20), weights.subarray(10, 20))).toBe(true);
   });
 });
