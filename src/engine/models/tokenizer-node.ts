@@ -25,7 +25,12 @@ import { TOKENIZER_CONFIG, TOKENIZER_JSON } from './tokenizer-validate';
 import { ModelFormatError } from './types';
 
 export interface WorkerTokenizerOptions extends LoadTokenizerOptions {
-  /** Heap limit of the worker thread in MB; a template that builds huge values is stopped by it. */
+  /**
+   * Heap limit of the worker thread in MB. Node ends the thread cleanly when a template's
+   * allocations reach it, but an allocation that outruns that (such as copying ever larger
+   * arrays) aborts the whole process instead, so keep it well above what a template can allocate
+   * within templateMs; the time limits are the main guard.
+   */
   workerMemoryMb?: number;
 }
 
@@ -65,26 +70,24 @@ class TokenizerThread {
     });
     // Idle threads must not keep the process alive; request() holds a reference while it waits.
     this.worker.unref();
-    let started: (err?: Error) => void = () => {};
     this.ready = new Promise<void>((resolve, reject) => {
-      started = (err) => (err ? reject(err) : resolve());
+      this.started = (err) => (err ? reject(err) : resolve());
     });
     this.ready.catch(() => {}); // seen by request(); never an unhandled rejection
 
     this.worker.on('message', (m: Reply | { ready: true } | { loadError: string }) => {
-      if ('ready' in m) started();
-      else if ('loadError' in m) started(new StoppedCall({ kind: 'died', outOfMemory: false, message: `the tokenizer could not be built: ${m.loadError}` }));
+      if ('ready' in m) this.started();
+      else if ('loadError' in m) this.stop({ kind: 'died', outOfMemory: false, message: `the tokenizer could not be built: ${m.loadError}` });
       else this.settle(m);
     });
-    const died = (outOfMemory: boolean, message: string) => {
-      this.dead = true;
-      const stop = new StoppedCall({ kind: 'died', outOfMemory, message });
-      started(stop);
-      this.settle(stop);
-    };
-    this.worker.on('error', (err: Error & { code?: string }) => died(err.code === 'ERR_WORKER_OUT_OF_MEMORY', err.message));
-    this.worker.on('exit', (code) => died(false, `the tokenizer thread exited (code ${code})`));
+    this.worker.on('error', (err: Error & { code?: string }) =>
+      this.stop({ kind: 'died', outOfMemory: err.code === 'ERR_WORKER_OUT_OF_MEMORY', message: err.message }),
+    );
+    this.worker.on('exit', (code) => this.stop({ kind: 'died', outOfMemory: false, message: `the tokenizer thread exited (code ${code})` }));
   }
+
+  /** Settles `ready` (once; later calls do nothing). */
+  private started: (err?: Error) => void = () => {};
 
   private settle(reply: Reply | StoppedCall): void {
     const w = this.waiting;
@@ -92,10 +95,17 @@ class TokenizerThread {
     w?.(reply);
   }
 
+  /** The thread is done for: whoever waits (to start, or for a reply) ends with `stop`. */
+  private stop(stop: Stop): void {
+    this.dead = true;
+    const err = new StoppedCall(stop);
+    this.started(err);
+    this.settle(err);
+  }
+
   /** Terminate the thread; a call waiting on it ends with `stop`. */
   kill(stop: Stop): void {
-    this.dead = true;
-    this.settle(new StoppedCall(stop));
+    this.stop(stop);
     void this.worker.terminate();
   }
 
@@ -119,7 +129,7 @@ class TokenizerThread {
   }
 }
 
-/** `p`, unless `ms` pass first: then `onTimeout` runs (and is expected to make `p` settle). */
+/** `p`, unless `ms` pass first: then `onTimeout` runs (and must make `p` settle). */
 async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
   const timer = setTimeout(onTimeout, ms);
   try {

@@ -68,6 +68,18 @@ describe('worker-backed tokenizer time limits', () => {
     });
   });
 
+  it('stops a template that eats memory at the thread\'s heap cap, then serves the next call', async () => {
+    const hog = "{%- set ns = namespace(s='') -%}{%- for i in range(100000000) -%}{%- set ns.s = ns.s + ('ab' * 50) + i|string -%}{%- endfor -%}{{ ns.s|length }}";
+    const [json, config] = fixture((_, c) => (c.chat_template = hog));
+    await using(await loadTokenizerInWorker(json, config, { workerMemoryMb: 256, limits: { templateMs: 60_000 } }), async (tok) => {
+      const err = await rejection(tok.applyChatTemplate([{ role: 'user', content: 'x' }], { addGenerationPrompt: false }));
+      expect(err.message).toBe(
+        "tokenizer_config.json: rendering the chat_template ran out of memory (the tokenizer thread's limit is 256 MB, workerMemoryMb)",
+      );
+      expect(await tok.encode('Hello')).toEqual(await loadTokenizer(json, config).encode('Hello'));
+    });
+  });
+
   it('a disposed tokenizer refuses further calls', async () => {
     const [json, config] = fixture();
     const tok = await loadTokenizerInWorker(json, config);
