@@ -1,26 +1,78 @@
 import { MemorySource as EngineMemorySource } from '../../src/engine/models/sources/memory';
+import type { FileSource } from '../../src/engine/models/types';
 
-/** The engine's in-memory FileSource, counting every read (bytes, size, range) per file so tests can check them. */
-export class MemorySource extends EngineMemorySource {
+/** Per-file read counters: calls (bytes, size, range), whole-file reads, and bytes handed out. */
+export class ReadLog {
+  /** Calls of bytes(), size() and range() per file. */
   readonly reads = new Map<string, number>();
+  /** Calls of bytes() (the whole file) per file. */
+  readonly wholeReads = new Map<string, number>();
+  /** Bytes returned by bytes() and range() per file. */
+  readonly bytesRead = new Map<string, number>();
 
-  private count(name: string): void {
+  call(name: string): void {
     this.reads.set(name, (this.reads.get(name) ?? 0) + 1);
   }
 
+  got(name: string, bytes: Uint8Array, whole: boolean): Uint8Array {
+    if (whole) this.wholeReads.set(name, (this.wholeReads.get(name) ?? 0) + 1);
+    this.bytesRead.set(name, (this.bytesRead.get(name) ?? 0) + bytes.length);
+    return bytes;
+  }
+}
+
+/** The engine's in-memory FileSource, counting every read (bytes, size, range) per file so tests can check them. */
+export class MemorySource extends EngineMemorySource {
+  readonly log = new ReadLog();
+  readonly reads = this.log.reads;
+  readonly wholeReads = this.log.wholeReads;
+  readonly bytesRead = this.log.bytesRead;
+
   override async bytes(name: string): Promise<Uint8Array> {
-    this.count(name);
-    return super.bytes(name);
+    this.log.call(name);
+    return this.log.got(name, await super.bytes(name), true);
   }
 
   override async size(name: string): Promise<number> {
-    this.count(name);
+    this.log.call(name);
     return super.size(name);
   }
 
   override async range(name: string, start: number, end: number): Promise<Uint8Array> {
-    this.count(name);
-    return super.range(name, start, end);
+    this.log.call(name);
+    return this.log.got(name, await super.range(name, start, end), false);
+  }
+}
+
+/** Any FileSource with the same counters as MemorySource (for Node folders, picked browser files, ...). */
+export class CountingSource implements FileSource {
+  readonly log = new ReadLog();
+  readonly label: string;
+  readonly size?: (name: string) => Promise<number>;
+  readonly range?: (name: string, start: number, end: number) => Promise<Uint8Array>;
+
+  constructor(private readonly inner: FileSource) {
+    this.label = inner.label;
+    const { size, range } = inner;
+    if (size) {
+      this.size = (name) => (this.log.call(name), size.call(inner, name));
+    }
+    if (range) {
+      this.range = async (name, start, end) => (this.log.call(name), this.log.got(name, await range.call(inner, name, start, end), false));
+    }
+  }
+
+  has(name: string): Promise<boolean> {
+    return this.inner.has(name);
+  }
+
+  async bytes(name: string): Promise<Uint8Array> {
+    this.log.call(name);
+    return this.log.got(name, await this.inner.bytes(name), true);
+  }
+
+  async text(name: string): Promise<string> {
+    return new TextDecoder().decode(await this.bytes(name));
   }
 }
 

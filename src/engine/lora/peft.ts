@@ -9,6 +9,7 @@ import {
   type HostTensor,
   LORA_TARGETS,
   type LoraAdapter,
+  loraScale,
   type LoraConfig,
   type LoraTarget,
   type ModelConfig,
@@ -16,6 +17,7 @@ import {
   projectionPath,
   projectionShape,
 } from '../models/types';
+import { checkRepoId } from '../models/sources/hub';
 import { hashSeed, Prng } from '../../util/prng';
 import { isRecord } from '../../util/records';
 
@@ -28,14 +30,21 @@ function isTarget(t: unknown): t is LoraTarget {
   return typeof t === 'string' && (LORA_TARGETS as readonly string[]).includes(t);
 }
 
+/** Largest rank accepted; beyond any projection width of the supported models. */
+export const MAX_LORA_RANK = 65536;
+/** Largest lora_alpha accepted; far above any trained adapter, far below an overflow of the update. */
+export const MAX_LORA_ALPHA = 1e6;
+
 /** Throws (plain Error, or ModelFormatError for `file`) when a LoRA config is unusable. */
 export function checkLoraConfig(c: LoraConfig, file?: string): void {
   const fail = (msg: string): never => {
     throw file ? new ModelFormatError(file, msg) : new Error(msg);
   };
   if (!Number.isSafeInteger(c.r) || c.r <= 0) fail(`LoRA rank r must be a positive integer, got ${c.r}`);
-  if (!Number.isFinite(c.alpha) || c.alpha <= 0) {
-    fail(`lora_alpha must be > 0, got ${c.alpha} (PEFT would scale the update to nothing)`);
+  if (c.r > MAX_LORA_RANK) fail(`LoRA rank r must be at most ${MAX_LORA_RANK}, got ${c.r}`);
+  if (!(c.alpha > 0)) fail(`lora_alpha must be > 0, got ${c.alpha} (PEFT would scale the update to nothing)`);
+  if (!(c.alpha <= MAX_LORA_ALPHA)) {
+    fail(`lora_alpha must be at most ${MAX_LORA_ALPHA}, got ${c.alpha} (the update would be scaled by ${loraScale(c)} and overflow)`);
   }
   if (c.targetModules.length === 0) fail('target_modules is empty');
   for (const t of c.targetModules) if (!isTarget(t)) fail(`unknown target module ${JSON.stringify(t)}; known: ${LORA_TARGETS.join(', ')}`);
@@ -50,9 +59,32 @@ function parseModulePath(path: string): { layer: number; target: LoraTarget } | 
   return projectionPath(layer, m[3]) === path ? { layer, target: m[3] } : null;
 }
 
+/**
+ * A name for `base_model_name_or_path` from a model source's label: a Hub repo id stays as it is
+ * (without an `@revision`), anything else (a local folder, a URL) becomes its last path segment,
+ * so an exported adapter never records a local absolute path.
+ */
+export function baseModelName(label: string): string {
+  const trimmed = label.trim().replace(/[\\/]+$/, '');
+  const local = /^([\\/~.]|[A-Za-z]:[\\/]|[A-Za-z][\w+.-]*:\/\/)/.test(trimmed);
+  const repo = trimmed.replace(/@[^/@]+$/, '');
+  if (!local && isRepoId(repo)) return repo;
+  return trimmed.split(/[\\/]/).filter((p) => p !== '' && p !== '.' && p !== '..').at(-1) ?? '';
+}
+
+function isRepoId(s: string): boolean {
+  try {
+    checkRepoId(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The two PEFT files; `baseModel` is recorded through baseModelName (null records none). */
 export function exportPeftAdapter(
   adapter: LoraAdapter,
-  baseModelName: string | null,
+  baseModel: string | null,
 ): { 'adapter_config.json': string; 'adapter_model.safetensors': Uint8Array } {
   const c = adapter.config;
   checkLoraConfig(c);
@@ -73,7 +105,7 @@ export function exportPeftAdapter(
   const config = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
-    base_model_name_or_path: baseModelName,
+    base_model_name_or_path: baseModel === null ? null : baseModelName(baseModel) || null,
     r: c.r,
     lora_alpha: c.alpha,
     lora_dropout: 0,
@@ -94,7 +126,57 @@ export function exportPeftAdapter(
   };
 }
 
-function parseAdapterConfig(json: unknown): LoraConfig {
+const absent = (v: unknown): boolean => v === undefined || v === null;
+const isOff = (v: unknown): boolean => absent(v) || v === false;
+const isEmpty = (v: unknown): boolean =>
+  absent(v) || v === '' || (Array.isArray(v) && v.length === 0) || (isRecord(v) && Object.keys(v).length === 0);
+
+/**
+ * adapter_config.json fields that change what the adapter computes. Each is refused unless it
+ * holds its neutral value, so no adapter loads here with numbers PEFT would not produce.
+ */
+const UNSUPPORTED_FIELDS: { key: string; neutral(v: unknown): boolean; why: string }[] = [
+  { key: 'use_dora', neutral: isOff, why: 'DoRA adapters rescale each weight by a learned magnitude' },
+  { key: 'fan_in_fan_out', neutral: isOff, why: 'it stores weights transposed (GPT-2 Conv1D layers), which these models do not have' },
+  { key: 'bias', neutral: (v) => absent(v) || v === 'none', why: 'values other than "none" train the base model\'s biases' },
+  { key: 'lora_bias', neutral: isOff, why: 'it adds a trained bias to lora_B' },
+  { key: 'rank_pattern', neutral: isEmpty, why: 'it gives modules ranks of their own' },
+  { key: 'alpha_pattern', neutral: isEmpty, why: 'it gives modules alphas of their own' },
+  { key: 'modules_to_save', neutral: isEmpty, why: 'it replaces whole modules with trained copies' },
+  { key: 'layer_replication', neutral: isEmpty, why: 'it duplicates layers of the base model' },
+  { key: 'exclude_modules', neutral: isEmpty, why: 'it takes modules out of target_modules' },
+  { key: 'target_parameters', neutral: isEmpty, why: 'it puts LoRA on raw parameters (such as MoE experts)' },
+  { key: 'trainable_token_indices', neutral: isEmpty, why: 'it trains rows of the token embeddings' },
+  { key: 'use_qalora', neutral: isOff, why: 'QA-LoRA pools the input before lora_A' },
+  { key: 'alora_invocation_tokens', neutral: isEmpty, why: 'activated LoRA applies only after its invocation tokens' },
+  {
+    key: 'init_lora_weights',
+    neutral: (v) => absent(v) || typeof v === 'boolean' || v === 'gaussian',
+    why: 'this initialisation (PiSSA, OLoRA, LoftQ, CorDA, ...) changes the base weights the adapter was trained on',
+  },
+];
+
+/** The layers an adapter is limited to (`layers_to_transform`), sorted; null when it covers every layer. */
+function parseLayers(json: Record<string, unknown>): number[] | null {
+  const F = ADAPTER_CONFIG;
+  const layers = json.layers_to_transform;
+  const pattern = json.layers_pattern;
+  if (absent(layers)) {
+    if (!isEmpty(pattern)) throw new ModelFormatError(F, 'layers_pattern is set without layers_to_transform (PEFT refuses this too)');
+    return null;
+  }
+  const list = typeof layers === 'number' ? [layers] : layers;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((l) => Number.isSafeInteger(l) && (l as number) >= 0)) {
+    throw new ModelFormatError(F, `layers_to_transform must be a layer index or a non-empty list of them, got ${JSON.stringify(layers)}`);
+  }
+  // PEFT finds the layer index after one of these names; these models call their layers "layers".
+  if (!isEmpty(pattern) && !(pattern === 'layers' || (Array.isArray(pattern) && pattern.includes('layers')))) {
+    throw new ModelFormatError(F, `layers_pattern ${JSON.stringify(pattern)} matches no module of these models (their layers are model.layers.<i>)`);
+  }
+  return [...new Set(list as number[])].sort((a, b) => a - b);
+}
+
+function parseAdapterConfig(json: unknown): { lora: LoraConfig; layers: number[] | null } {
   const F = ADAPTER_CONFIG;
   if (!isRecord(json)) throw new ModelFormatError(F, 'not a JSON object');
   const fail = (msg: string): never => {
@@ -106,25 +188,27 @@ function parseAdapterConfig(json: unknown): LoraConfig {
   if (!Array.isArray(json.target_modules)) {
     fail(`"target_modules" must be a list of module names, got ${JSON.stringify(json.target_modules)}`);
   }
-  if (json.use_dora === true) fail('DoRA adapters (use_dora: true) are not supported');
-  if (json.fan_in_fan_out === true) fail('fan_in_fan_out adapters are not supported');
-  if (json.bias !== undefined && json.bias !== 'none') fail(`bias ${JSON.stringify(json.bias)} is not supported; only "none"`);
-  for (const k of ['rank_pattern', 'alpha_pattern'] as const) {
-    if (isRecord(json[k]) && Object.keys(json[k] as object).length > 0) fail(`per-module ${k} is not supported`);
+  for (const { key, neutral, why } of UNSUPPORTED_FIELDS) {
+    if (!neutral(json[key])) fail(`${key} ${JSON.stringify(json[key])} is not supported: ${why}`);
   }
-  if (Array.isArray(json.modules_to_save) && json.modules_to_save.length > 0) fail('modules_to_save is not supported');
   const useRslora = json.use_rslora ?? false;
   if (typeof useRslora !== 'boolean') fail('"use_rslora" must be true or false');
-  const cfg: LoraConfig = {
+  const lora: LoraConfig = {
     r: json.r as number,
     alpha: json.lora_alpha as number,
     targetModules: json.target_modules as LoraTarget[],
     useRslora: useRslora as boolean,
   };
-  checkLoraConfig(cfg, F);
-  return cfg;
+  checkLoraConfig(lora, F);
+  return { lora, layers: parseLayers(json) };
 }
 
+/**
+ * Read a PEFT LoRA adapter. With the model's config every module is checked against the model's
+ * shapes, and an adapter limited to some layers (`layers_to_transform`) gets zero weights (B = 0,
+ * an update of exactly nothing) for the other layers, so it runs like PEFT's without any special
+ * case downstream.
+ */
 export async function importPeftAdapter(src: FileSource, cfg?: ModelConfig): Promise<LoraAdapter> {
   const W = ADAPTER_WEIGHTS;
   if (!(await src.has(ADAPTER_CONFIG))) throw new ModelFormatError(ADAPTER_CONFIG, `missing from ${src.label}`);
@@ -134,8 +218,11 @@ export async function importPeftAdapter(src: FileSource, cfg?: ModelConfig): Pro
   } catch (e) {
     throw new ModelFormatError(ADAPTER_CONFIG, `not valid JSON (${(e as Error).message})`);
   }
-  const config = parseAdapterConfig(json);
+  const { lora: config, layers } = parseAdapterConfig(json);
   const baseModel = isRecord(json) && typeof json.base_model_name_or_path === 'string' ? json.base_model_name_or_path : null;
+  if (cfg && layers && layers.at(-1)! >= cfg.numLayers) {
+    throw new ModelFormatError(ADAPTER_CONFIG, `layers_to_transform [${layers.join(', ')}] names layer ${layers.at(-1)}, but the model has only ${cfg.numLayers} layers`);
+  }
   if (!(await src.has(W))) {
     const hint = (await src.has('adapter_model.bin')) ? ' (adapter_model.bin is not supported; save with safetensors)' : '';
     throw new ModelFormatError(W, `missing from ${src.label}${hint}`);
@@ -153,6 +240,9 @@ export async function importPeftAdapter(src: FileSource, cfg?: ModelConfig): Pro
       throw new ModelFormatError(W, `tensor ${name}: ${parsed.target} is not in target_modules [${config.targetModules.join(', ')}]`);
     }
     if (cfg && parsed.layer >= cfg.numLayers) throw new ModelFormatError(W, `tensor ${name}: the model has only ${cfg.numLayers} layers`);
+    if (layers && !layers.includes(parsed.layer)) {
+      throw new ModelFormatError(W, `tensor ${name}: layer ${parsed.layer} is not in layers_to_transform [${layers.join(', ')}]`);
+    }
     const entry = halves.get(path) ?? {};
     if (entry[half as 'A' | 'B']) throw new ModelFormatError(W, `tensor ${name}: lora_${half} given twice`);
     entry[half as 'A' | 'B'] = t;
@@ -186,16 +276,25 @@ export async function importPeftAdapter(src: FileSource, cfg?: ModelConfig): Pro
     modules.set(path, { A, B });
   }
   if (cfg) {
-    const layers = isRecord(json) ? json.layers_to_transform : undefined;
-    if (layers === undefined || layers === null) {
-      for (let i = 0; i < cfg.numLayers; i++) {
-        for (const t of config.targetModules) {
-          if (!modules.has(projectionPath(i, t))) throw new ModelFormatError(W, `missing LoRA weights for ${projectionPath(i, t)}`);
+    for (let i = 0; i < cfg.numLayers; i++) {
+      for (const t of config.targetModules) {
+        const path = projectionPath(i, t);
+        if (modules.has(path)) continue;
+        if (layers && !layers.includes(i)) {
+          const { inF, outF } = projectionShape(cfg, t);
+          modules.set(path, zeroModule(config.r, inF, outF));
+        } else {
+          throw new ModelFormatError(W, `missing LoRA weights for ${path}`);
         }
       }
     }
   }
   return { config, baseModel, modules };
+}
+
+/** A module whose update B A x is exactly zero: what PEFT's "no LoRA on this layer" computes. */
+function zeroModule(r: number, inF: number, outF: number): { A: HostTensor; B: HostTensor } {
+  return { A: { dims: [r, inF], data: new Float32Array(r * inF) }, B: { dims: [outF, r], data: new Float32Array(outF * r) } };
 }
 
 /**

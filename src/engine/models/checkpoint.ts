@@ -5,9 +5,10 @@
  */
 
 import { parseModelConfig } from './config';
-import { decodeTensor, numel, parseSafetensorsHeader, type SafetensorsHeader } from './safetensors';
+import { numel, openSafetensors, type SafetensorsHeader } from './safetensors';
 import { type FileSource, type ModelConfig, ModelFormatError, type WeightMap } from './types';
 import { expectedWeights, isHarmlessExtra } from './weight-layout';
+import { checkModelLimits, formatBytes, type ModelLimits } from './limits';
 import { isRecord } from '../../util/records';
 
 export interface LoadCheckpointOptions {
@@ -15,6 +16,8 @@ export interface LoadCheckpointOptions {
   onProgress?(done: number, total: number, file: string): void;
   /** Largest fp32 tensor the device can bind, in bytes. */
   maxTensorBytes?: number;
+  /** Caps on the whole model, checked from config.json before anything else is read. */
+  limits?: Partial<ModelLimits>;
 }
 
 export interface LoadedCheckpoint {
@@ -40,10 +43,6 @@ export async function readJson(src: FileSource, file: string): Promise<unknown> 
 
 async function readOptionalJson(src: FileSource, file: string): Promise<unknown | null> {
   return (await src.has(file)) ? readJson(src, file) : null;
-}
-
-function formatBytes(n: number): string {
-  return `${n} bytes (${(n / 2 ** 20).toFixed(1)} MiB)`;
 }
 
 /** The config decides every tensor's size, so oversized tensors are caught before any download. */
@@ -89,9 +88,41 @@ function checkGenerationEos(gen: unknown, cfg: ModelConfig): number[] {
   return ids as number[];
 }
 
+/** Every tensor of one weight file must be expected (or harmless), in its listed shard, once, with the right shape. */
+function checkShardHeader(
+  header: SafetensorsHeader,
+  file: string,
+  ctx: { config: ModelConfig; expected: Map<string, number[]>; assigned: Map<string, string>; seenIn: Map<string, string> },
+): void {
+  const { config, expected, assigned, seenIn } = ctx;
+  for (const [name, entry] of header.tensors) {
+    const prev = seenIn.get(name);
+    if (prev !== undefined) throw new ModelFormatError(file, `tensor ${name} also appears in ${prev}`);
+    seenIn.set(name, file);
+    const shape = expected.get(name);
+    if (shape === undefined) {
+      if (isHarmlessExtra(name, config)) continue;
+      throw new ModelFormatError(file, `unexpected tensor ${name} for a ${config.family} model with this config`);
+    }
+    const want = assigned.get(name);
+    if (want !== undefined && want !== file) {
+      throw new ModelFormatError(file, `tensor ${name} is listed in ${INDEX_FILE} under ${want}`);
+    }
+    if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
+      throw new ModelFormatError(file, `tensor ${name} has shape [${entry.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    }
+  }
+  for (const [name, file2] of assigned) {
+    if (file2 === file && expected.has(name) && !header.tensors.has(name)) {
+      throw new ModelFormatError(file, `missing tensor ${name} (listed in ${INDEX_FILE})`);
+    }
+  }
+}
+
 export async function loadCheckpoint(src: FileSource, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   if (!(await src.has('config.json'))) throw new ModelFormatError('config.json', `missing from ${src.label}`);
   const config = parseModelConfig(await readJson(src, 'config.json'));
+  checkModelLimits(config, opts.limits);
   const expected = expectedWeights(config);
   checkTensorSizes(expected, opts.maxTensorBytes);
 
@@ -123,33 +154,11 @@ export async function loadCheckpoint(src: FileSource, opts: LoadCheckpointOption
   for (let f = 0; f < files.length; f++) {
     const file = files[f];
     if (!(await src.has(file))) throw new ModelFormatError(file, `shard listed in ${INDEX_FILE} is missing from ${src.label}`);
-    const buf = await src.bytes(file);
-    const header: SafetensorsHeader = parseSafetensorsHeader(buf, file);
+    const reader = await openSafetensors(src, file);
     // Check the whole header before converting anything.
-    for (const [name, entry] of header.tensors) {
-      const prev = seenIn.get(name);
-      if (prev !== undefined) throw new ModelFormatError(file, `tensor ${name} also appears in ${prev}`);
-      seenIn.set(name, file);
-      const shape = expected.get(name);
-      if (shape === undefined) {
-        if (isHarmlessExtra(name, config)) continue;
-        throw new ModelFormatError(file, `unexpected tensor ${name} for a ${config.family} model with this config`);
-      }
-      const want = assigned.get(name);
-      if (want !== undefined && want !== file) {
-        throw new ModelFormatError(file, `tensor ${name} is listed in ${INDEX_FILE} under ${want}`);
-      }
-      if (entry.shape.length !== shape.length || entry.shape.some((d, i) => d !== shape[i])) {
-        throw new ModelFormatError(file, `tensor ${name} has shape [${entry.shape.join(', ')}], expected [${shape.join(', ')}]`);
-      }
-    }
-    for (const [name, file2] of assigned) {
-      if (file2 === file && expected.has(name) && !header.tensors.has(name)) {
-        throw new ModelFormatError(file, `missing tensor ${name} (listed in ${INDEX_FILE})`);
-      }
-    }
-    for (const [name, entry] of header.tensors) {
-      if (expected.has(name)) weights.set(name, decodeTensor(buf, header, entry, file));
+    checkShardHeader(reader.header, file, { config, expected, assigned, seenIn });
+    for (const [name, entry] of reader.header.tensors) {
+      if (expected.has(name)) weights.set(name, await reader.readF32(entry));
     }
     opts.onProgress?.(f + 1, files.length, file);
   }

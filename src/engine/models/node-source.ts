@@ -1,8 +1,14 @@
-/** FileSource over a folder on the Node file system. */
+/**
+ * FileSource over a folder on the Node file system. bytes() reads a whole file, which Node
+ * refuses above 2 GiB; range() reads any part of a file of any size, which is what the
+ * checkpoint loader uses for weights.
+ */
 
 import { open, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import type { FileSource } from './types';
+
+const MAX_READ_BYTES = 2 ** 30;
 
 export class NodeFolderSource implements FileSource {
   readonly label: string;
@@ -67,7 +73,9 @@ export class NodeFolderSource implements FileSource {
       const out = new Uint8Array(length);
       let done = 0;
       while (done < length) {
-        const { bytesRead } = await fh.read(out, done, length - done, start + done);
+        // One read() moves at most 2 GiB; ask for less so tensors of any size come through.
+        const want = Math.min(length - done, MAX_READ_BYTES);
+        const { bytesRead } = await fh.read(out, done, want, start + done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }

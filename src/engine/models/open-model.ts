@@ -4,6 +4,8 @@
  */
 import { loadCheckpoint, readJson, INDEX_FILE, SINGLE_FILE, type LoadCheckpointOptions, type LoadedCheckpoint } from './checkpoint';
 import { parseModelConfig } from './config';
+import { checkModelLimits } from './limits';
+import { checkFinite } from './finite-weights';
 import { ModelFormatError, type FileSource } from './types';
 
 /** ONNX files we look for, best precision first. */
@@ -19,6 +21,7 @@ export async function openModel(src: FileSource, opts: LoadCheckpointOptions = {
   for (const file of ONNX_CANDIDATES) {
     if (!(await src.has(file))) continue;
     const config = parseModelConfig(await readJson(src, 'config.json'));
+    checkModelLimits(config, opts.limits);
     const { importOnnxWeights } = await import('./onnx-import/import');
     const bytes = await src.bytes(file);
     const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
@@ -31,6 +34,7 @@ export async function openModel(src: FileSource, opts: LoadCheckpointOptions = {
         return (await src.bytes(name)).subarray(offset, offset + length);
       },
     });
+    for (const [name, t] of weights) checkFinite(t.data, file, name);
     opts.onProgress?.(1, 1, file);
     return {
       config,

@@ -8,6 +8,7 @@
 
 import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToBf16, f32ArrayToF16 } from '../onnx/half';
 import { type FileSource, type HostTensor, ModelFormatError, type WeightMap } from './types';
+import { checkFinite } from './finite-weights';
 import { isRecord } from '../../util/records';
 
 /** Bytes per element of every dtype the format defines (only F32/F16/BF16 can be decoded). */
@@ -67,22 +68,23 @@ function headerLength(prefix: Uint8Array, file: string, fileSize: number): numbe
   return n;
 }
 
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
 function parseEntry(file: string, name: string, raw: unknown, dataSize: number): SafetensorsEntry {
   const where = `tensor "${name}"`;
   if (!isRecord(raw)) throw new ModelFormatError(file, `${where}: header entry is not an object`);
   const { dtype, shape, data_offsets: offsets } = raw;
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype)) {
     throw new ModelFormatError(file, `${where}: unknown dtype ${JSON.stringify(dtype)}`);
   }
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
     throw new ModelFormatError(file, `${where}: shape ${JSON.stringify(shape)} must be a list of non-negative integers`);
   }
-  if (
-    !Array.isArray(offsets) || offsets.length !== 2 ||
-    !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= 0)
-  ) {
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
     throw new ModelFormatError(file, `${where}: data_offsets ${JSON.stringify(offsets)} must be two non-negative integers`);
   }
+  // Integers too large to be exact still compare correctly with the data size, so an offset
+  // past the end is reported as such rather than as "not an integer".
   const [begin, end] = offsets as [number, number];
   if (end < begin) throw new ModelFormatError(file, `${where}: data_offsets [${begin}, ${end}] end before they begin`);
   if (end > dataSize) {
@@ -100,22 +102,42 @@ function parseEntry(file: string, name: string, raw: unknown, dataSize: number):
 }
 
 /**
- * Parse and validate a header. `prefix` holds at least the first 8 + N bytes of the file;
- * `fileSize` is the whole file's size (defaults to prefix.length, i.e. the whole file).
+ * The format requires the tensors to tile the data section: no overlaps, no gaps, and nothing
+ * after the last tensor (the reference implementation refuses such files too). Empty tensors
+ * hold no bytes and are left out of the tiling.
  */
-export function parseSafetensorsHeader(prefix: Uint8Array, file: string, fileSize = prefix.length): SafetensorsHeader {
-  const n = headerLength(prefix, file, fileSize);
-  if (prefix.length < 8 + n) {
-    throw new ModelFormatError(file, `need ${8 + n} bytes to read the safetensors header, got ${prefix.length}`);
+function checkCoverage(file: string, tensors: Iterable<SafetensorsEntry>, dataSize: number): void {
+  const spans = [...tensors].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+  const rule = 'safetensors requires the tensors to cover the data section exactly';
+  let covered = 0;
+  let prev: SafetensorsEntry | null = null;
+  for (const t of spans) {
+    if (prev && t.begin < prev.end) {
+      throw new ModelFormatError(file, `tensors "${prev.name}" [${prev.begin}, ${prev.end}) and "${t.name}" [${t.begin}, ${t.end}) overlap`);
+    }
+    if (t.begin > covered) {
+      throw new ModelFormatError(file, `data bytes [${covered}, ${t.begin}) before tensor "${t.name}" belong to no tensor; ${rule}`);
+    }
+    covered = t.end;
+    prev = t;
   }
+  if (covered < dataSize) {
+    throw new ModelFormatError(
+      file,
+      `${dataSize - covered} bytes follow the last tensor (the tensors end at byte ${covered} of a ${dataSize}-byte data section); ${rule}`,
+    );
+  }
+}
+
+/** Parse the JSON part of a header; `dataStart` is 8 + its length. */
+function parseHeaderJson(jsonBytes: Uint8Array, file: string, dataStart: number, fileSize: number): SafetensorsHeader {
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + n)));
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes));
   } catch (e) {
     throw new ModelFormatError(file, `safetensors header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (!isRecord(json)) throw new ModelFormatError(file, 'safetensors header must be a JSON object');
-  const dataStart = 8 + n;
   const dataSize = fileSize - dataStart;
   let metadata: Record<string, string> | null = null;
   const tensors = new Map<string, SafetensorsEntry>();
@@ -129,69 +151,139 @@ export function parseSafetensorsHeader(prefix: Uint8Array, file: string, fileSiz
     }
     tensors.set(name, parseEntry(file, name, raw, dataSize));
   }
-  // No two tensors may share bytes.
-  const spans = [...tensors.values()].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
-  for (let i = 1; i < spans.length; i++) {
-    if (spans[i].begin < spans[i - 1].end) {
-      throw new ModelFormatError(
-        file,
-        `tensors "${spans[i - 1].name}" [${spans[i - 1].begin}, ${spans[i - 1].end}) and "${spans[i].name}" [${spans[i].begin}, ${spans[i].end}) overlap`,
-      );
-    }
-  }
+  checkCoverage(file, tensors.values(), dataSize);
   return { dataStart, tensors, metadata };
 }
 
-/** Read only the header of a file, with range reads when the source supports them. */
-export async function readSafetensorsHeader(src: FileSource, file: string): Promise<SafetensorsHeader> {
-  if (!src.range || !src.size) return parseSafetensorsHeader(await src.bytes(file), file);
-  const size = await src.size(file);
-  const first = await src.range(file, 0, Math.min(size, 8));
-  const n = headerLength(first, file, size);
-  const prefix = await src.range(file, 0, 8 + n);
-  return parseSafetensorsHeader(prefix, file, size);
+/**
+ * Parse and validate a header. `prefix` holds at least the first 8 + N bytes of the file;
+ * `fileSize` is the whole file's size (defaults to prefix.length, i.e. the whole file).
+ */
+export function parseSafetensorsHeader(prefix: Uint8Array, file: string, fileSize = prefix.length): SafetensorsHeader {
+  const n = headerLength(prefix, file, fileSize);
+  if (prefix.length < 8 + n) {
+    throw new ModelFormatError(file, `need ${8 + n} bytes to read the safetensors header, got ${prefix.length}`);
+  }
+  return parseHeaderJson(prefix.subarray(8, 8 + n), file, 8 + n, fileSize);
 }
 
-/** Copy `count` little-endian elements of `elemBytes` each out of a file buffer. */
-function copyElements(buf: Uint8Array, offset: number, count: number, elemBytes: 2 | 4): ArrayBuffer {
-  const out = new ArrayBuffer(count * elemBytes);
-  const dst = new Uint8Array(out);
-  dst.set(buf.subarray(offset, offset + count * elemBytes));
+type RangeSource = FileSource & Required<Pick<FileSource, 'range' | 'size'>>;
+
+const canRange = (src: FileSource): src is RangeSource =>
+  typeof src.range === 'function' && typeof src.size === 'function';
+
+/** Read only the header of a file, with range reads when the source supports them. */
+export async function readSafetensorsHeader(src: FileSource, file: string): Promise<SafetensorsHeader> {
+  if (!canRange(src)) return parseSafetensorsHeader(await src.bytes(file), file);
+  const size = await src.size(file);
+  const n = headerLength(await src.range(file, 0, Math.min(size, 8)), file, size);
+  return parseHeaderJson(await src.range(file, 8, 8 + n), file, 8 + n, size);
+}
+
+/** Copy whole little-endian elements of `elemBytes` each into a fresh, aligned, host-order buffer. */
+function copyElements(buf: Uint8Array, elemBytes: number): Uint8Array {
+  const dst = buf.slice();
   if (!LITTLE_ENDIAN_HOST) {
     for (let i = 0; i < dst.length; i += elemBytes) dst.subarray(i, i + elemBytes).reverse();
   }
-  return out;
+  return dst;
 }
 
-/** Decode one tensor of a whole-file buffer to fp32. */
-export function decodeTensor(buf: Uint8Array, header: SafetensorsHeader, entry: SafetensorsEntry, file: string): HostTensor {
-  const count = numel(entry.shape);
-  const offset = header.dataStart + entry.begin;
-  if (header.dataStart + entry.end > buf.length) {
-    throw new ModelFormatError(file, `tensor "${entry.name}": data runs past the end of the buffer`);
+/** Bytes per element of a dtype we can widen to fp32; any other dtype is refused. */
+function widenableBytes(entry: SafetensorsEntry, file: string): 2 | 4 {
+  if (entry.dtype === 'F32') return 4;
+  if (entry.dtype === 'F16' || entry.dtype === 'BF16') return 2;
+  throw new ModelFormatError(file, `tensor "${entry.name}": dtype ${entry.dtype} is not supported (only F32, F16 and BF16)`);
+}
+
+/** Elements are widened, then checked for NaN/Inf while still in cache: one sweep over the data. */
+const WIDEN_BLOCK = 1 << 16;
+
+/** Largest single range read while loading a tensor, so no raw copy of a big tensor is ever held whole. */
+const RANGE_CHUNK_BYTES = 64 * 2 ** 20;
+
+/**
+ * Widen `raw` (whole elements of entry.dtype, little-endian) into out[at, at + n), refusing NaN
+ * and infinities: weights holding them would silently turn every output into NaN.
+ */
+function widenInto(raw: Uint8Array, entry: SafetensorsEntry, out: Float32Array<ArrayBuffer>, at: number, file: string): void {
+  const elemBytes = widenableBytes(entry, file);
+  const count = raw.length / elemBytes;
+  const src = LITTLE_ENDIAN_HOST && raw.byteOffset % elemBytes === 0 ? raw : copyElements(raw, elemBytes);
+  for (let start = 0; start < count; start += WIDEN_BLOCK) {
+    const n = Math.min(WIDEN_BLOCK, count - start);
+    const dst = out.subarray(at + start, at + start + n);
+    const from = src.byteOffset + start * elemBytes;
+    if (entry.dtype === 'F32') dst.set(new Float32Array(src.buffer, from, n));
+    else if (entry.dtype === 'F16') f16ArrayToF32(new Uint16Array(src.buffer, from, n), dst);
+    else bf16ArrayToF32(new Uint16Array(src.buffer, from, n), dst);
+    checkFinite(out, file, entry.name, at + start, at + start + n);
   }
-  let data: Float32Array;
-  switch (entry.dtype) {
-    case 'F32':
-      data = new Float32Array(copyElements(buf, offset, count, 4));
-      break;
-    case 'F16':
-      data = f16ArrayToF32(new Uint16Array(copyElements(buf, offset, count, 2)));
-      break;
-    case 'BF16':
-      data = bf16ArrayToF32(new Uint16Array(copyElements(buf, offset, count, 2)));
-      break;
-    default:
-      throw new ModelFormatError(file, `tensor "${entry.name}": dtype ${entry.dtype} is not supported (only F32, F16 and BF16)`);
+}
+
+/** One tensor's stored bytes (exactly its data_offsets span) widened to an fp32 HostTensor. */
+export function storedTensorToF32(raw: Uint8Array, entry: SafetensorsEntry, file: string): HostTensor {
+  const elemBytes = widenableBytes(entry, file);
+  const count = numel(entry.shape);
+  if (raw.length !== count * elemBytes) {
+    throw new ModelFormatError(file, `tensor "${entry.name}": expected ${count * elemBytes} bytes of data, got ${raw.length}`);
+  }
+  const data = new Float32Array(count);
+  widenInto(raw, entry, data, 0, file);
+  return { dims: [...entry.shape], data };
+}
+
+/** A tensor read by ranges of at most RANGE_CHUNK_BYTES, each widened into place as it arrives. */
+async function readRangedF32(src: RangeSource, file: string, header: SafetensorsHeader, entry: SafetensorsEntry): Promise<HostTensor> {
+  const elemBytes = widenableBytes(entry, file);
+  const count = numel(entry.shape);
+  const data = new Float32Array(count);
+  const perRead = Math.floor(RANGE_CHUNK_BYTES / elemBytes);
+  for (let i = 0; i < count; i += perRead) {
+    const n = Math.min(perRead, count - i);
+    const start = header.dataStart + entry.begin + i * elemBytes;
+    const raw = await src.range(file, start, start + n * elemBytes);
+    if (raw.length !== n * elemBytes) {
+      throw new ModelFormatError(file, `tensor "${entry.name}": the file ends inside its data (byte ${start + raw.length})`);
+    }
+    widenInto(raw, entry, data, i, file);
   }
   return { dims: [...entry.shape], data };
+}
+
+/** A safetensors file opened for reading one tensor at a time. */
+export interface SafetensorsReader {
+  readonly file: string;
+  readonly header: SafetensorsHeader;
+  /** The tensor widened to fp32 (see storedTensorToF32); reads only its own bytes when it can. */
+  readF32(entry: SafetensorsEntry): Promise<HostTensor>;
+}
+
+/**
+ * Open `file` for tensor-by-tensor reading. With a source that can read byte ranges (Node files,
+ * picked browser files, HTTP with Range) only the header and each requested tensor's bytes are
+ * read, in pieces of at most 64 MiB, so a file of any size loads with peak memory near the fp32
+ * weights themselves. Other sources are read whole, once.
+ */
+export async function openSafetensors(src: FileSource, file: string): Promise<SafetensorsReader> {
+  if (canRange(src)) {
+    const header = await readSafetensorsHeader(src, file);
+    return { file, header, readF32: (entry) => readRangedF32(src, file, header, entry) };
+  }
+  const buf = await src.bytes(file);
+  const header = parseSafetensorsHeader(buf, file);
+  return { file, header, readF32: async (entry) => tensorOfBuffer(buf, header, entry, file) };
+}
+
+function tensorOfBuffer(buf: Uint8Array, header: SafetensorsHeader, entry: SafetensorsEntry, file: string): HostTensor {
+  return storedTensorToF32(buf.subarray(header.dataStart + entry.begin, header.dataStart + entry.end), entry, file);
 }
 
 /** Parse a whole safetensors file into fp32 tensors. */
 export function readSafetensors(buf: Uint8Array, file: string): { tensors: WeightMap; metadata: Record<string, string> | null } {
   const header = parseSafetensorsHeader(buf, file);
   const tensors: WeightMap = new Map();
-  for (const entry of header.tensors.values()) tensors.set(entry.name, decodeTensor(buf, header, entry, file));
+  for (const entry of header.tensors.values()) tensors.set(entry.name, tensorOfBuffer(buf, header, entry, file));
   return { tensors, metadata: header.metadata };
 }
 

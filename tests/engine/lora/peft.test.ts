@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { makeTinyConfig, makeTinyTokenizer } from '../../../scripts/tiny-model';
-import { exportPeftAdapter, importPeftAdapter, makeLoraAdapter } from '../../../src/engine/lora/peft';
+import { baseModelName, exportPeftAdapter, importPeftAdapter, makeLoraAdapter } from '../../../src/engine/lora/peft';
 import { parseModelConfig } from '../../../src/engine/models/config';
 import { bf16ToF32, f32ToBf16 } from '../../../src/engine/onnx/half';
 import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from '../../../src/engine/models/safetensors';
 import { type LoraConfig, ModelFormatError } from '../../../src/engine/models/types';
 import { jsonBytes, MemorySource, utf8 } from '../../support/memory-source';
+import { ModelRunner } from '../../../src/engine/runtime/model-runner';
+import { nodeCpuBackend } from '../../../src/engine/runtime/node-backend';
 
 const cfg = parseModelConfig(makeTinyConfig({ family: 'qwen3', seed: 0 }, makeTinyTokenizer()));
 const lora: LoraConfig = { r: 4, alpha: 8, targetModules: ['q_proj', 'v_proj', 'down_proj'], useRslora: false };
@@ -191,5 +193,139 @@ describe('PEFT import', () => {
     ({ files } = exported());
     files.set(W, new Uint8Array(3));
     await expectImportError(files, W, /shorter than the 8-byte/);
+  });
+});
+
+describe('adapters that would give silent wrong results', () => {
+  const C = 'adapter_config.json';
+  const W = 'adapter_model.safetensors';
+  const Q0 = 'base_model.model.model.layers.0.self_attn.q_proj';
+
+  it('refuses infinite or NaN LoRA weights, naming the file and tensor', async () => {
+    for (const [half, bad] of [['B', Infinity], ['A', NaN], ['B', -Infinity]] as const) {
+      const { files } = exported();
+      editTensors(files, (t) => (t.get(`${Q0}.lora_${half}.weight`)!.data[5] = bad));
+      await expectImportError(files, W, new RegExp(`tensor "${Q0.replace(/\./g, '\\.')}\\.lora_${half}\\.weight": element 5 is ${bad}; weights must be finite`));
+    }
+  });
+
+  it('refuses lora_alpha and r outside sane finite ranges', async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ lora_alpha: 1e300 }, /lora_alpha must be at most 1000000, got 1e\+300 \(the update would be scaled by 2\.5e\+299 and overflow\)/],
+      [{ lora_alpha: -2 }, /lora_alpha must be > 0, got -2/],
+      [{ r: 1e9 }, /LoRA rank r must be at most 65536, got 1000000000/],
+      [{ r: 2.5 }, /LoRA rank r must be a positive integer, got 2\.5/],
+    ];
+    for (const [edit, pattern] of cases) {
+      const { files } = exported();
+      editConfig(files, (c) => Object.assign(c, edit));
+      await expectImportError(files, C, pattern);
+    }
+    // 1e400 parses to Infinity.
+    const { files } = exported();
+    files.set(C, utf8(new TextDecoder().decode(files.get(C)!).replace('"lora_alpha": 8', '"lora_alpha": 1e400')));
+    await expectImportError(files, C, /lora_alpha must be at most 1000000, got Infinity/);
+    expect(() => makeLoraAdapter(cfg, { ...lora, alpha: 1e300 }, 1)).toThrow(/lora_alpha must be at most/);
+  });
+
+  it('refuses every adapter_config field that changes the numbers, and accepts their neutral values', async () => {
+    const refused: [string, unknown, RegExp][] = [
+      ['use_dora', true, /use_dora true is not supported: DoRA/],
+      ['fan_in_fan_out', true, /fan_in_fan_out true is not supported/],
+      ['bias', 'all', /bias "all" is not supported: values other than "none" train the base model's biases/],
+      ['lora_bias', true, /lora_bias true is not supported/],
+      ['rank_pattern', { q_proj: 8 }, /rank_pattern \{"q_proj":8\} is not supported: it gives modules ranks of their own/],
+      ['alpha_pattern', { 'model.layers.0.self_attn.q_proj': 2 }, /alpha_pattern .* is not supported: it gives modules alphas of their own/],
+      ['modules_to_save', ['lm_head'], /modules_to_save \["lm_head"\] is not supported/],
+      ['layer_replication', [[0, 2], [1, 2]], /layer_replication .* is not supported/],
+      ['exclude_modules', ['model.layers.0.self_attn.q_proj'], /exclude_modules .* is not supported/],
+      ['target_parameters', ['mlp.experts.down_proj'], /target_parameters .* is not supported/],
+      ['trainable_token_indices', [5, 6], /trainable_token_indices .* is not supported/],
+      ['use_qalora', true, /use_qalora true is not supported/],
+      ['alora_invocation_tokens', [1, 2], /alora_invocation_tokens .* is not supported/],
+      ['init_lora_weights', 'pissa', /init_lora_weights "pissa" is not supported: .*changes the base weights/],
+      ['init_lora_weights', 'olora', /init_lora_weights "olora" is not supported/],
+    ];
+    for (const [key, value, pattern] of refused) {
+      const { files } = exported();
+      editConfig(files, (c) => (c[key] = value));
+      await expectImportError(files, C, pattern);
+    }
+    const { files } = exported();
+    editConfig(files, (c) =>
+      Object.assign(c, {
+        use_dora: false, fan_in_fan_out: false, bias: 'none', lora_bias: false, rank_pattern: {}, alpha_pattern: {},
+        modules_to_save: null, layer_replication: null, exclude_modules: null, target_parameters: [],
+        trainable_token_indices: null, use_qalora: false, alora_invocation_tokens: null, init_lora_weights: 'gaussian',
+      }),
+    );
+    expect((await importPeftAdapter(new MemorySource(files), cfg)).modules.size).toBe(2 * 3);
+  });
+
+  it('supports layers_to_transform as PEFT does: other layers get no LoRA', async () => {
+    const { adapter, files } = exported();
+    editConfig(files, (c) => Object.assign(c, { layers_to_transform: [1], layers_pattern: 'layers' }));
+    editTensors(files, (t) => {
+      for (const name of [...t.keys()]) if (name.includes('.layers.0.')) t.delete(name);
+    });
+    const back = await importPeftAdapter(new MemorySource(files), cfg);
+    for (const target of ['self_attn.q_proj', 'self_attn.v_proj', 'mlp.down_proj']) {
+      const kept = back.modules.get(`model.layers.1.${target}`)!;
+      expect(kept.B.data).toEqual(adapter.modules.get(`model.layers.1.${target}`)!.B.data);
+      const none = back.modules.get(`model.layers.0.${target}`)!;
+      expect(none.A.dims).toEqual(adapter.modules.get(`model.layers.0.${target}`)!.A.dims);
+      expect(none.B.data.every((v) => v === 0)).toBe(true); // B = 0: the update B A x is exactly zero
+    }
+    // The runtime takes it as is: every layer has a module, the excluded ones add nothing.
+    expect(() => new ModelRunner(cfg, nodeCpuBackend()).setAdapter(back)).not.toThrow();
+    // A plain index works too.
+    editConfig(files, (c) => (c.layers_to_transform = 1));
+    expect((await importPeftAdapter(new MemorySource(files), cfg)).modules.size).toBe(2 * 3);
+  });
+
+  it('refuses layers_to_transform that does not fit the tensors or the model', async () => {
+    let { files } = exported();
+    editConfig(files, (c) => (c.layers_to_transform = [1]));
+    await expectImportError(files, W, /tensor base_model\.model\.model\.layers\.0\.\S+ layer 0 is not in layers_to_transform \[1\]/);
+    ({ files } = exported());
+    editConfig(files, (c) => (c.layers_to_transform = [0, 5]));
+    await expectImportError(files, C, /layers_to_transform \[0, 5\] names layer 5, but the model has only 2 layers/);
+    ({ files } = exported());
+    editConfig(files, (c) => (c.layers_to_transform = [1, 'x']));
+    await expectImportError(files, C, /layers_to_transform must be a layer index or a non-empty list of them/);
+    ({ files } = exported());
+    editConfig(files, (c) => Object.assign(c, { layers_to_transform: [0, 1], layers_pattern: 'h' }));
+    await expectImportError(files, C, /layers_pattern "h" matches no module of these models/);
+    ({ files } = exported());
+    editConfig(files, (c) => (c.layers_pattern = 'layers'));
+    await expectImportError(files, C, /layers_pattern is set without layers_to_transform/);
+    ({ files } = exported());
+    editConfig(files, (c) => (c.layers_to_transform = [0, 1]));
+    editTensors(files, (t) => {
+      t.delete(`${Q0}.lora_A.weight`);
+      t.delete(`${Q0}.lora_B.weight`);
+    });
+    await expectImportError(files, W, /missing LoRA weights for model\.layers\.0\.self_attn\.q_proj/);
+  });
+});
+
+describe('base model names', () => {
+  it('keeps Hub repo ids and reduces paths and URLs to their last segment', () => {
+    expect(baseModelName('Qwen/Qwen2.5-1.5B')).toBe('Qwen/Qwen2.5-1.5B');
+    expect(baseModelName('Qwen/Qwen3-0.6B@0123abc')).toBe('Qwen/Qwen3-0.6B');
+    expect(baseModelName('/home/me/models/Qwen2.5-1.5B/')).toBe('Qwen2.5-1.5B');
+    expect(baseModelName('C:\\models\\tiny-qwen3')).toBe('tiny-qwen3');
+    expect(baseModelName('./models/tiny-qwen3')).toBe('tiny-qwen3');
+    expect(baseModelName('~/m/x')).toBe('x');
+    expect(baseModelName('http://127.0.0.1:5173/models/tiny-qwen3/')).toBe('tiny-qwen3');
+    expect(baseModelName('tiny-qwen3')).toBe('tiny-qwen3');
+  });
+  it('exportPeftAdapter never records a local absolute path', () => {
+    const adapter = makeLoraAdapter(cfg, lora, 3);
+    const name = (base: string | null) => JSON.parse(exportPeftAdapter(adapter, base)['adapter_config.json']).base_model_name_or_path;
+    expect(name('/tmp/work/tiny-qwen3')).toBe('tiny-qwen3');
+    expect(name('Qwen/Qwen3-0.6B')).toBe('Qwen/Qwen3-0.6B');
+    expect(name(null)).toBeNull();
+    expect(name('/')).toBeNull();
   });
 });

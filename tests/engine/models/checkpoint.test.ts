@@ -68,7 +68,12 @@ describe('loadCheckpoint over generated fixtures', () => {
             expect(ck.generationConfig).toMatchObject({ eos_token_id: [tok.ids.imEnd, tok.ids.endoftext] });
             expect(progress[0]).toEqual([0, shards, progress[1][2]]);
             expect(progress.at(-1)![0]).toBe(shards);
-            for (const [name, n] of src.reads) expect(n, `${name} read once`).toBe(1);
+            // Each weight file is read once, byte for byte, through ranges: never whole.
+            expect([...src.reads.keys()].sort()).toEqual([...files.keys()].filter((f) => f.endsWith('.safetensors')).sort());
+            for (const name of src.reads.keys()) {
+              expect(src.wholeReads.get(name) ?? 0, `${name} never read whole`).toBe(0);
+              expect(src.bytesRead.get(name), `${name} read once`).toBe(files.get(name)!.length);
+            }
           });
         }
       }
@@ -178,6 +183,38 @@ describe('loadCheckpoint errors', () => {
     expect(e.message).toMatch(/lm_head|embed_tokens/);
     expect(src.reads.has('model.safetensors')).toBe(false); // rejected before any weights were read
     await loadCheckpoint(new MemorySource(fresh()), { maxTensorBytes: 98304 });
+  });
+  it('NaN or infinite weights are refused, naming the file and tensor', async () => {
+    for (const [dtype, bad] of [['F32', NaN], ['BF16', Infinity], ['F16', -Infinity]] as const) {
+      const files = fresh({ dtype });
+      const { tensors } = readSafetensors(files.get('model.safetensors')!, 'model.safetensors');
+      tensors.get(Q)!.data[7] = bad;
+      files.set('model.safetensors', writeSafetensors(tensors, dtype));
+      await expectLoadError(new MemorySource(files), 'model.safetensors', new RegExp(`tensor "${Q.replace(/\./g, '\\.')}": element 7 is ${bad}; weights must be finite`));
+    }
+  });
+  it('a config with 10^6 or 10^7 layers is refused from config.json alone, naming the field and the estimate', async () => {
+    for (const layers of [1e6, 1e7]) {
+      const files = fresh();
+      files.set('config.json', jsonBytes({ ...parseJsonFile(files, 'config.json'), num_hidden_layers: layers }));
+      const src = new MemorySource(files);
+      const t0 = performance.now();
+      const e = await expectLoadError(src, 'config.json', new RegExp(`num_hidden_layers ${layers} x`));
+      expect(performance.now() - t0).toBeLessThan(1000);
+      expect(src.reads.size).toBe(0); // no weight file touched
+      expect(e.message).toMatch(/this config implies \d+ bytes \([\d.]+ (GiB|TiB)\) of fp32 weights \(num_hidden_layers \d+ x 123520 bytes \(120\.6 KiB\) per layer, plus .* \(vocab_size 384 x hidden_size 64\)\), more than the limit of 68719476736 bytes \(64\.0 GiB\) \(maxWeightBytes\); nothing was read or allocated/);
+    }
+    // Within the byte cap, the tensor count still has a cap of its own.
+    const files = fresh();
+    files.set('config.json', jsonBytes({ ...parseJsonFile(files, 'config.json'), num_hidden_layers: 1e6 }));
+    await expectLoadError(
+      new MemorySource(files),
+      'config.json',
+      /num_hidden_layers 1000000 implies 11000003 weight tensors, more than the limit of 100000 \(maxTensors\)/,
+      { limits: { maxWeightBytes: 2 ** 40 } },
+    );
+    // And a small cap refuses even the tiny model, before any weights are read.
+    await expectLoadError(new MemorySource(fresh()), 'config.json', /more than the limit of 1000 bytes/, { limits: { maxWeightBytes: 1000 } });
   });
   it('no weights at all', async () => {
     const files = fresh();

@@ -34,6 +34,24 @@ describe('openModel', () => {
     expect(Array.from(b)).toEqual(Array.from(a));
   });
 
+  it('refuses NaN weights in an ONNX export, naming the file and tensor', async () => {
+    const files = makeTinyCheckpoint({ family: 'qwen2', seed: 12 });
+    const ck = await openModel(new MemorySource(files, 'st'));
+    ck.weights.get('model.layers.1.mlp.up_proj.weight')!.data[3] = NaN;
+    const onnx = writeOptimumStyle(ck.config, ck.weights, { dtype: 'float32', linear: 'matmul' }).finish();
+    const folder = new Map<string, Uint8Array>([['config.json', files.get('config.json')!], ['onnx/model.onnx', onnx]]);
+    await expect(openModel(new MemorySource(folder, 'onnx-export'))).rejects.toThrow(
+      /^onnx\/model\.onnx: tensor "model\.layers\.1\.mlp\.up_proj\.weight": element \d+ is NaN; weights must be finite/,
+    );
+  });
+
+  it('checks the config against the limits before importing an ONNX export', async () => {
+    const files = makeTinyCheckpoint({ family: 'qwen2', seed: 12 });
+    const config = { ...JSON.parse(new TextDecoder().decode(files.get('config.json')!)), num_hidden_layers: 1e7 };
+    const folder = new Map<string, Uint8Array>([['config.json', new TextEncoder().encode(JSON.stringify(config))], ['onnx/model.onnx', new Uint8Array(4)]]);
+    await expect(openModel(new MemorySource(folder, 'onnx-export'))).rejects.toThrow(/^config\.json: this config implies .*num_hidden_layers 10000000 x/);
+  });
+
   it('names the folder and what it looked for when there are no weights', async () => {
     const files = makeTinyCheckpoint({ family: 'llama', seed: 1 });
     const folder = new Map([['config.json', files.get('config.json')!]]);

@@ -124,6 +124,38 @@ describe('malformed safetensors', () => {
     const h = '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}';
     expectFormatError(() => readSafetensors(rawFile(h, 12), F), F, /"a" .* and "b" .* overlap/);
   });
+  it('offsets too large are "past the data section", not "not an integer"', () => {
+    for (const big of ['1e300', '18446744073709551615', '9007199254740993']) {
+      expectFormatError(
+        () => readSafetensors(rawFile(`{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,${big}]}}`, 4), F),
+        F,
+        /data_offsets \[0, [\de+]+\] run past the 4-byte data section/,
+      );
+    }
+    expectFormatError(() => readSafetensors(rawFile('{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4.5]}}', 4), F), F, /two non-negative integers/);
+  });
+  it('bytes after the last tensor, or between tensors, are refused', () => {
+    expectFormatError(
+      () => readSafetensors(rawFile('{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', 8), F),
+      F,
+      /4 bytes follow the last tensor \(the tensors end at byte 4 of a 8-byte data section\); safetensors requires the tensors to cover the data section exactly/,
+    );
+    expectFormatError(() => readSafetensors(rawFile('{}', 3), F), F, /3 bytes follow the last tensor/);
+    const gap = '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}';
+    expectFormatError(() => readSafetensors(rawFile(gap, 12), F), F, /data bytes \[4, 8\) before tensor "b" belong to no tensor/);
+  });
+  it('dtype names are looked up as own keys only', () => {
+    expectFormatError(() => readSafetensors(rawFile('{"t":{"dtype":"constructor","shape":[1],"data_offsets":[0,1]}}', 1), F), F, /unknown dtype "constructor"/);
+  });
+  it('NaN and infinite values are refused, naming the tensor and element', () => {
+    for (const dtype of ['F32', 'F16', 'BF16'] as const) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const data = new Float32Array([0.5, -1, bad, 2]);
+        const buf = writeSafetensors(new Map([['w.weight', { dims: [2, 2], data }]]), dtype);
+        expectFormatError(() => readSafetensors(buf, F), F, new RegExp(`tensor "w\\.weight": element 2 is ${String(bad)}; weights must be finite`));
+      }
+    }
+  });
   it('bad __metadata__', () => {
     expectFormatError(() => readSafetensors(rawFile('{"__metadata__":{"n":1}}'), F), F, /__metadata__ must be/);
   });

@@ -1,8 +1,8 @@
 /**
  * A model folder the user picked in the browser, either as the File list of
  * `<input type="file" webkitdirectory>` or as a directory handle from `showDirectoryPicker()`.
- * Files are read lazily; range() uses Blob.slice so a large checkpoint is never read whole
- * unless asked for.
+ * Files are read lazily; range() uses Blob.slice, so the checkpoint loader reads a large
+ * weight file tensor by tensor and never holds it whole.
  */
 
 import type { FileSource } from '../types';
@@ -34,6 +34,7 @@ export class BrowserFilesSource implements FileSource {
   private entries: Map<string, Entry> | null = null;
   private listing: Promise<Map<string, Entry>> | null = null;
   private readonly dir: DirectoryHandleLike | null = null;
+  private readonly opened = new Map<string, Promise<File>>();
 
   /**
    * `files`: names come from `webkitRelativePath` with the top folder stripped
@@ -100,13 +101,18 @@ export class BrowserFilesSource implements FileSource {
       throw new SourceError('not-found', this.label, name, `Folder "${this.label}" has no file "${name}"`);
     }
     if (!isFileHandle(entry)) return entry;
-    try {
-      return await entry.getFile();
-    } catch (err) {
-      throw new SourceError('not-found', this.label, name, `Folder "${this.label}": could not open "${name}": ${errMessage(err)}`, null, {
-        cause: err,
+    // A checkpoint is read tensor by tensor, so open each handle once rather than per range.
+    let opened = this.opened.get(name);
+    if (!opened) {
+      opened = entry.getFile().catch((err: unknown) => {
+        this.opened.delete(name);
+        throw new SourceError('not-found', this.label, name, `Folder "${this.label}": could not open "${name}": ${errMessage(err)}`, null, {
+          cause: err,
+        });
       });
+      this.opened.set(name, opened);
     }
+    return opened;
   }
 
   private async read(name: string, blob: Blob): Promise<Uint8Array> {

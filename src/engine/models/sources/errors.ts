@@ -9,6 +9,7 @@ export type SourceErrorCode =
   | 'network' // the request never got an answer (offline, DNS, CORS, connection reset)
   | 'truncated' // the body ended before content-length bytes arrived
   | 'http' // any other unexpected HTTP status
+  | 'too-large' // the file is larger than the source's cap (announced or found while reading)
   | 'invalid' // a bad repo id, file name or byte range, caught before any request
   | 'out-of-range'; // a byte range past the end of the file
 

@@ -84,11 +84,44 @@ export function bodyLength(res: Response, fallback: number | null = null): numbe
   return intHeader(res, 'content-length') ?? fallback;
 }
 
+/** Largest file a source downloads unless told otherwise. */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 2 ** 30;
+
 /**
- * Reads a response body chunk by chunk, reporting progress as bytes arrive. When `total` is
- * known, a body that ends early (or a connection that drops mid-body) is a 'truncated' error;
- * with no total a dropped connection is a 'network' error. The last progress event always has
- * loaded === total.
+ * Bytes that arrive in chunks. Capacity doubles as data comes in, clamped to the announced
+ * length while the body stays within it, so an honest server's file ends in a buffer of exactly
+ * its size and a lying content-length never allocates anything by itself.
+ */
+class GrowingBytes {
+  private buf = new Uint8Array(0);
+  length = 0;
+
+  constructor(private readonly announced: number | null) {}
+
+  push(chunk: Uint8Array): void {
+    const need = this.length + chunk.length;
+    if (need > this.buf.length) {
+      let cap = Math.max(need, this.buf.length * 2, 64 * 1024);
+      if (this.announced !== null && need <= this.announced) cap = Math.min(cap, this.announced);
+      const bigger = new Uint8Array(cap);
+      bigger.set(this.buf.subarray(0, this.length));
+      this.buf = bigger;
+    }
+    this.buf.set(chunk, this.length);
+    this.length = need;
+  }
+
+  bytes(): Uint8Array {
+    return this.length === this.buf.length ? this.buf : this.buf.slice(0, this.length);
+  }
+}
+
+/**
+ * Reads a response body chunk by chunk, reporting progress as bytes arrive, and never holding
+ * more than `maxBytes` (default DEFAULT_MAX_FILE_BYTES): a body announced or found to be larger
+ * is a 'too-large' error naming the file and the cap. When `total` is known, a body that ends
+ * early (or a connection that drops mid-body) is a 'truncated' error; with no total a dropped
+ * connection is a 'network' error. The last progress event always has loaded === total.
  */
 export async function readBody(
   res: Response,
@@ -100,44 +133,45 @@ export async function readBody(
     total: number | null;
     onProgress?: ProgressCallback;
     signal?: AbortSignal;
+    /** Largest body accepted, in bytes. */
+    maxBytes?: number;
   },
 ): Promise<Uint8Array> {
   const { total, onProgress, file } = ctx;
+  const maxBytes = ctx.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
   const report = (loaded: number, t: number | null) => onProgress?.({ file, loaded, total: t, fromCache: false });
+  if (total !== null && total > maxBytes) {
+    await res.body?.cancel().catch(() => {});
+    throw tooLarge(`the server announces ${total} bytes`);
+  }
   report(0, total);
   if (!res.body) {
     // Some environments (or HEAD-like answers) give no stream; fall back to arrayBuffer().
     const bytes = new Uint8Array(await res.arrayBuffer());
+    if (bytes.length > maxBytes) throw tooLarge(`the body holds ${bytes.length} bytes`);
     checkComplete(bytes.length);
     report(bytes.length, Math.max(total ?? 0, bytes.length));
     return bytes;
   }
 
   const reader = res.body.getReader();
-  // Preallocate when the size is known; otherwise keep chunks and join them at the end.
-  let buffer: Uint8Array | null = total !== null ? new Uint8Array(total) : null;
-  const chunks: Uint8Array[] = [];
+  const received = new GrowingBytes(total);
   let loaded = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (!value || value.length === 0) continue;
-      if (buffer) {
-        if (loaded + value.length > buffer.length) {
-          // More than content-length said: keep going with a bigger buffer.
-          const bigger = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
-          bigger.set(buffer.subarray(0, loaded));
-          buffer = bigger;
-        }
-        buffer.set(value, loaded);
-      } else {
-        chunks.push(value);
+      if (loaded + value.length > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(`the body grew past ${maxBytes} bytes`);
       }
+      received.push(value);
       loaded += value.length;
       report(loaded, total !== null ? Math.max(total, loaded) : null);
     }
   } catch (err) {
+    if (err instanceof SourceError && err.code === 'too-large') throw err;
     if (isAbortError(err) || ctx.signal?.aborted) throw err;
     if (total !== null && loaded < total) throw truncated(loaded, err);
     throw new SourceError(
@@ -152,22 +186,18 @@ export async function readBody(
     reader.releaseLock();
   }
   checkComplete(loaded);
-
-  let bytes: Uint8Array;
-  if (buffer) {
-    bytes = loaded === buffer.length ? buffer : buffer.slice(0, loaded);
-  } else {
-    bytes = new Uint8Array(loaded);
-    let off = 0;
-    for (const c of chunks) {
-      bytes.set(c, off);
-      off += c.length;
-    }
-  }
   // Make sure the last event says "done" even when no total was known.
   if (total === null) report(loaded, loaded);
-  return bytes;
+  return received.bytes();
 
+  function tooLarge(why: string): SourceError {
+    return new SourceError(
+      'too-large',
+      ctx.source,
+      file,
+      `${ctx.what} refused: ${why}; the cap on one file is ${maxBytes} bytes (maxFileBytes)`,
+    );
+  }
   function truncated(got: number, cause?: unknown): SourceError {
     return new SourceError(
       'truncated',

@@ -51,6 +51,8 @@ export interface HubSourceOptions {
   token?: string;
   /** Cancels downloads in flight. */
   signal?: AbortSignal;
+  /** Largest file accepted, in bytes (default DEFAULT_MAX_FILE_BYTES); checked as bytes arrive. */
+  maxFileBytes?: number;
 }
 
 // Same rules as huggingface_hub's validate_repo_id, but an owner is required: word characters,
@@ -88,6 +90,7 @@ export class HubSource implements FileSource {
   private readonly onProgress: ProgressCallback | undefined;
   private readonly token: string | undefined;
   private readonly signal: AbortSignal | undefined;
+  private readonly maxFileBytes: number | undefined;
   /** Downloads in flight, so concurrent bytes() calls for one file share a request. */
   private readonly pending = new Map<string, Promise<Uint8Array>>();
 
@@ -103,6 +106,7 @@ export class HubSource implements FileSource {
     this.onProgress = opts.onProgress;
     this.token = opts.token || undefined;
     this.signal = opts.signal;
+    this.maxFileBytes = opts.maxFileBytes;
   }
 
   /** The resolve URL of a file; also its cache key. */
@@ -183,6 +187,7 @@ export class HubSource implements FileSource {
       total: bodyLength(res, intHeader(res, 'x-linked-size')),
       onProgress: this.onProgress,
       signal: this.signal,
+      maxBytes: this.maxFileBytes,
     });
     if (this.cache) await this.cache.put(url, bytes);
     return bytes;

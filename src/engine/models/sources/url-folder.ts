@@ -22,6 +22,8 @@ export interface UrlFolderSourceOptions {
   /** Extra request headers (e.g. authorization for a private mirror). */
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Largest file accepted, in bytes (default DEFAULT_MAX_FILE_BYTES); checked as bytes arrive. */
+  maxFileBytes?: number;
 }
 
 export class UrlFolderSource implements FileSource {
@@ -31,6 +33,7 @@ export class UrlFolderSource implements FileSource {
   private readonly onProgress: ProgressCallback | undefined;
   private readonly headers: Record<string, string>;
   private readonly signal: AbortSignal | undefined;
+  private readonly maxFileBytes: number | undefined;
 
   constructor(opts: UrlFolderSourceOptions | string) {
     const o = typeof opts === 'string' ? { url: opts } : opts;
@@ -41,6 +44,7 @@ export class UrlFolderSource implements FileSource {
     this.onProgress = o.onProgress;
     this.headers = o.headers ?? {};
     this.signal = o.signal;
+    this.maxFileBytes = o.maxFileBytes;
   }
 
   url(name: string): string {
@@ -78,6 +82,7 @@ export class UrlFolderSource implements FileSource {
       total: bodyLength(res),
       onProgress: this.onProgress,
       signal: this.signal,
+      maxBytes: this.maxFileBytes,
     });
   }
 
@@ -95,13 +100,14 @@ export class UrlFolderSource implements FileSource {
       throw this.statusError(res, name);
     }
     const what = `Reading bytes [${start}, ${end}) of "${name}" from ${this.label}`;
+    const ctx = { source: this.label, file: name, what, total: bodyLength(res), signal: this.signal, maxBytes: this.maxFileBytes };
     if (res.status === 206) {
-      const bytes = await readBody(res, { source: this.label, file: name, what, total: bodyLength(res), signal: this.signal });
+      const bytes = await readBody(res, ctx);
       if (bytes.length === end - start) return bytes;
       // Servers clamp a range that runs past the end of the file.
       throw this.outOfRange(name, start, end, contentRangeTotal(res));
     }
-    const all = await readBody(res, { source: this.label, file: name, what, total: bodyLength(res), signal: this.signal });
+    const all = await readBody(res, ctx);
     checkRange(this.label, name, start, end, all.length);
     return all.slice(start, end);
   }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { BrowserFilesSource, type DirectoryHandleLike } from '../../../../src/engine/models/sources/browser-files';
 import { SourceError } from '../../../../src/engine/models/sources/errors';
+import { loadCheckpoint } from '../../../../src/engine/models/checkpoint';
+import { makeTinyCheckpoint } from '../../../../scripts/tiny-model';
+import { CountingSource } from '../../../support/memory-source';
 
 /** A File as `<input webkitdirectory>` gives it, with a webkitRelativePath. */
 function picked(path: string, content: string | Uint8Array): File {
@@ -83,5 +86,34 @@ describe('BrowserFilesSource from showDirectoryPicker()', () => {
   it('works through the constructor too', async () => {
     const src = new BrowserFilesSource(fakeDir('d', { 'x.txt': 'hello' }));
     expect(await src.range('x.txt', 1, 4)).toEqual(new TextEncoder().encode('ell'));
+  });
+});
+
+describe('BrowserFilesSource feeding the checkpoint loader', () => {
+  it('reads weights with Blob.slice, tensor by tensor, never the whole file', async () => {
+    const files = makeTinyCheckpoint({ family: 'llama', seed: 8, dtype: 'F16', shards: 2 });
+    const picked = [...files].map(([name, bytes]) => {
+      const f = new File([bytes as BlobPart], name);
+      Object.defineProperty(f, 'webkitRelativePath', { value: `tiny/${name}` });
+      return f;
+    });
+    const sliced: string[] = [];
+    const wholeReads: string[] = [];
+    for (const f of picked) {
+      const slice = f.slice.bind(f);
+      f.slice = (start?: number, end?: number) => (sliced.push(f.name), slice(start, end));
+      const arrayBuffer = f.arrayBuffer.bind(f);
+      f.arrayBuffer = () => (wholeReads.push(f.name), arrayBuffer());
+    }
+    const src = new CountingSource(new BrowserFilesSource(picked));
+    const ck = await loadCheckpoint(src);
+    expect(ck.weights.size).toBeGreaterThan(10);
+    const shards = [...files.keys()].filter((n) => n.endsWith('.safetensors'));
+    for (const shard of shards) {
+      expect(src.log.wholeReads.get(shard) ?? 0).toBe(0);
+      expect(src.log.bytesRead.get(shard)).toBe(files.get(shard)!.length);
+      expect(sliced.filter((n) => n === shard).length).toBeGreaterThan(2);
+    }
+    expect(wholeReads.filter((n) => n.endsWith('.safetensors'))).toEqual([]);
   });
 });

@@ -230,6 +230,50 @@ describe('HubSource errors', () => {
     expect(err.message).toMatch(/got 10 of 20 bytes/);
   });
 
+  it('a lying content-length allocates nothing: the body is streamed', async () => {
+    const announced = 1_500_000_000;
+    const fakeFetch: typeof fetch = async () =>
+      new Response(new Uint8Array(10), { status: 200, headers: { 'content-length': String(announced) } });
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const onProgress = () => (peak = Math.max(peak, process.memoryUsage().arrayBuffers));
+    const err = await rejection(new HubSource({ repo: REPO, fetch: fakeFetch, onProgress }).bytes('model.safetensors'));
+    expect(err.code).toBe('truncated');
+    expect(err.message).toMatch(/got 10 of 1500000000 bytes/);
+    expect(peak - before).toBeLessThan(100 * 2 ** 20);
+  });
+
+  it('a content-length over the cap is refused before reading, naming the file and the cap', async () => {
+    let pulled = 0;
+    const body = () => new ReadableStream<Uint8Array>({ pull: (c) => void (pulled++, c.enqueue(new Uint8Array(1000))) });
+    const fakeFetch: typeof fetch = async () =>
+      new Response(body(), { status: 200, headers: { 'content-length': '1000000000000' } });
+    const err = await rejection(new HubSource({ repo: REPO, fetch: fakeFetch }).bytes('model.safetensors'));
+    expect(err.code).toBe('too-large');
+    expect(err.file).toBe('model.safetensors');
+    expect(err.message).toBe(
+      `Download of "model.safetensors" from Hub repo ${REPO} refused: the server announces 1000000000000 bytes; ` +
+        `the cap on one file is 17179869184 bytes (maxFileBytes)`,
+    );
+    expect(pulled).toBeLessThanOrEqual(1);
+  });
+
+  it('a body that grows past the cap is stopped there, with or without a content-length', async () => {
+    for (const headers of [{}, { 'content-length': '5000' }] as Record<string, string>[]) {
+      let pulled = 0;
+      const fakeFetch: typeof fetch = async () =>
+        new Response(new ReadableStream<Uint8Array>({ pull: (c) => void (pulled++, c.enqueue(new Uint8Array(1000))) }), { status: 200, headers });
+      const cache = new MemoryFileCache();
+      const err = await rejection(new HubSource({ repo: REPO, fetch: fakeFetch, cache, maxFileBytes: 5000 }).bytes('tokenizer.json'));
+      expect(err.code).toBe('too-large');
+      expect(err.message).toBe(
+        `Download of "tokenizer.json" from Hub repo ${REPO} refused: the body grew past 5000 bytes; the cap on one file is 5000 bytes (maxFileBytes)`,
+      );
+      expect(pulled).toBeLessThan(10);
+      expect(cache.entries.size).toBe(0);
+    }
+  });
+
   it('an unreachable endpoint is a network error naming repo and file', async () => {
     const dead = await startHubServer({ repos: {} });
     const url = dead.url;

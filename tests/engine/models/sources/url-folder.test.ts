@@ -109,4 +109,18 @@ describe('UrlFolderSource', () => {
     expect(src.label).toBe('/models/tiny-qwen3/');
     expect(src.url('onnx/a b.onnx')).toBe('/models/tiny-qwen3/onnx/a%20b.onnx');
   });
+
+  it('streams bodies under a cap: a lying content-length allocates nothing, a large body is refused', async () => {
+    const lying: typeof fetch = async () => new Response(new Uint8Array(10), { status: 200, headers: { 'content-length': '1500000000' } });
+    const before = process.memoryUsage().arrayBuffers;
+    const cut = await rejection(new UrlFolderSource({ url: 'http://x.invalid/m', fetch: lying }).bytes('model.safetensors'));
+    expect(cut.code).toBe('truncated');
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(100 * 2 ** 20);
+
+    const src = new UrlFolderSource({ url: base, label: 'tiny-qwen3', maxFileBytes: 100_000 });
+    const big = await rejection(src.bytes('model.safetensors'));
+    expect(big.code).toBe('too-large');
+    expect(big.message).toBe('Download of "model.safetensors" from tiny-qwen3 refused: the server announces 200000 bytes; the cap on one file is 100000 bytes (maxFileBytes)');
+    expect(same(await src.range('model.safetensors', 10, 20), weights.subarray(10, 20))).toBe(true);
+  });
 });
