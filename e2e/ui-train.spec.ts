@@ -15,7 +15,6 @@ import { loadTokenizer } from '../src/engine/models/tokenizer';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { initLoraState, loraStateFromAdapter } from '../src/engine/train/lora-state';
 import { parseSftJsonl, tokenizeSft } from '../src/engine/train/sft-data';
-import { chatTokenizer } from '../src/engine/models/tokenizer-adapter';
 import { Trainer } from '../src/engine/train/trainer';
 import { DEFAULT_JSONL } from '../src/ui/train/store';
 import { readZip } from '../tests/support/zip-reader';
@@ -27,7 +26,7 @@ async function nodeLoss(adapterFiles: Map<string, Buffer> | null): Promise<numbe
   const state = adapterFiles
     ? loraStateFromAdapter(cfg, await importPeftAdapter(new MemorySource(Object.fromEntries([...adapterFiles].map(([k, v]) => [k, new Uint8Array(v)]))), cfg))
     : initLoraState(cfg, { r: 8, alpha: 16, targetModules: ['q_proj'], useRslora: false }, 0); // B = 0: the base model
-  const tok = chatTokenizer(loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, cfg.vocabSize));
+  const tok = loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, { vocabSize: cfg.vocabSize });
   const samples = await tokenizeSft(tok, parseSftJsonl(DEFAULT_JSONL));
   const t = await Trainer.create({ backend: nodeCpuBackend(), config: cfg, weights: ckpt.weights, state, teacher: 'student', stateOn: 'host', padId: cfg.padTokenId ?? 0 });
   try {

@@ -2,9 +2,8 @@
 import { NodeFolderSource } from '../engine/models/node-source';
 import { openModel } from '../engine/models/open-model';
 import { importPeftAdapter } from '../engine/lora/peft';
-import { loadTokenizer } from '../engine/models/tokenizer';
-import { chatTokenizer } from '../engine/models/tokenizer-adapter';
-import type { ChatTokenizer } from '../engine/models/text-tokenizer';
+import type { TextTokenizer } from '../engine/models/tokenizer';
+import { loadTokenizerInWorker } from '../engine/models/tokenizer-node';
 import { ModelRunner } from '../engine/runtime/model-runner';
 import { nodeCpuBackend } from '../engine/runtime/node-backend';
 import { ModelFormatError, padTokenIdOf, type LoraAdapter, type ModelConfig, type WeightMap } from '../engine/models/types';
@@ -23,10 +22,14 @@ export async function openNodeCheckpoint(dir: string): Promise<NodeCheckpoint> {
   return { dir, config: ckpt.config, weights: ckpt.weights, padId: padTokenIdOf(ckpt.config), tokenizerJson: ckpt.tokenizerJson, tokenizerConfig: ckpt.tokenizerConfig };
 }
 
-/** The checkpoint's tokenizer; `why` says which command needs it when the folder has none. */
-export function checkpointTokenizer(c: NodeCheckpoint, why: string): ChatTokenizer {
+/**
+ * The checkpoint's tokenizer, run in a worker thread with time limits (an untrusted template or
+ * pre-tokenizer pattern cannot hang the CLI); `why` says which command needs it when the folder
+ * has none. Dispose it when done.
+ */
+export function checkpointTokenizer(c: NodeCheckpoint, why: string): Promise<TextTokenizer> {
   if (!c.tokenizerJson) throw new ModelFormatError('tokenizer.json', `missing from ${c.dir}: ${why} needs a tokenizer`);
-  return chatTokenizer(loadTokenizer(c.tokenizerJson, c.tokenizerConfig, c.config.vocabSize));
+  return loadTokenizerInWorker(c.tokenizerJson, c.tokenizerConfig, { vocabSize: c.config.vocabSize });
 }
 
 export function readAdapter(dir: string, config: ModelConfig): Promise<LoraAdapter> {

@@ -6,7 +6,7 @@
  * model's tokenizer.
  */
 import { exportPeftAdapter } from './lora/peft';
-import type { ChatTokenizer } from './models/text-tokenizer';
+import type { TextTokenizer } from './models/tokenizer';
 import { padTokenIdOf, type LoraAdapter, type ModelConfig } from './models/types';
 import { leftPadBatch } from './runtime/batch';
 import { stopTokenIds, userPromptIds } from './runtime/chat';
@@ -65,7 +65,7 @@ export interface Policy {
 
 export interface EnginePolicyOptions {
   runner: ModelRunner;
-  tokenizer: ChatTokenizer;
+  tokenizer: TextTokenizer;
   label: string;
   train: TrainConfig;
   /** Tokens per text fed to the embedder (longer texts are cut). */
@@ -100,7 +100,7 @@ class EnginePolicy implements Policy {
   private readonly eos: number[];
   private readonly padId: number;
 
-  constructor(private readonly runner: ModelRunner, private readonly trainer: Trainer, private readonly tok: ChatTokenizer, label: string, private readonly embedTokens: number, private readonly embedBatch: number) {
+  constructor(private readonly runner: ModelRunner, private readonly trainer: Trainer, private readonly tok: TextTokenizer, label: string, private readonly embedTokens: number, private readonly embedBatch: number) {
     const c: ModelConfig = runner.cfg;
     this.info = { label, family: c.family, vocabSize: c.vocabSize, maxPositions: c.maxPositionEmbeddings, hiddenSize: c.hiddenSize, hasChatTemplate: tok.hasChatTemplate };
     this.eos = stopTokenIds(c.eosTokenIds, tok);

@@ -4,7 +4,6 @@
  */
 import { openModel } from '../engine/models/open-model';
 import { loadTokenizer } from '../engine/models/tokenizer';
-import { chatTokenizer } from '../engine/models/tokenizer-adapter';
 import { chat, stopTokenIds } from '../engine/runtime/chat';
 import { HubSource, UrlFolderSource, BrowserFilesSource, defaultFileCache } from '../engine/models/sources';
 import { padTokenIdOf, type FileSource, type ModelConfig } from '../engine/models/types';
@@ -141,7 +140,7 @@ export class EngineHost {
       onProgress: (done, total, file) => this.emit({ type: 'stage', id, message: `reading weights: ${file} (${Math.min(done + 1, total)} of ${total} files)` }),
     });
     this.emit({ type: 'stage', id, message: 'uploading weights to the device' });
-    const tokenizer = ckpt.tokenizerJson ? chatTokenizer(loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, ckpt.config.vocabSize)) : null;
+    const tokenizer = ckpt.tokenizerJson ? loadTokenizer(ckpt.tokenizerJson, ckpt.tokenizerConfig, { vocabSize: ckpt.config.vocabSize }) : null;
     // Only replace the current model once the new one loaded completely.
     const runner = new ModelRunner(ckpt.config, this.backend);
     await runner.loadWeights(ckpt.weights);

@@ -7,7 +7,7 @@
  */
 import { exportPeftAdapter, importPeftAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from '../engine/lora/peft';
 import { MemorySource } from '../engine/models/sources';
-import type { ChatTokenizer } from '../engine/models/text-tokenizer';
+import type { TextTokenizer } from '../engine/models/tokenizer';
 import type { ModelConfig } from '../engine/models/types';
 import type { ModelRunner } from '../engine/runtime/model-runner';
 import type { EngineBackend } from '../engine/runtime/ort-types';
@@ -22,7 +22,7 @@ import type { AdapterChoice, EngineEvent, LossSpec, TrainSample, TrainStepLog } 
 export interface TrainableModel {
   config: ModelConfig;
   runner: ModelRunner;
-  tokenizer: ChatTokenizer | null;
+  tokenizer: TextTokenizer | null;
   padId: number;
   label: string;
 }

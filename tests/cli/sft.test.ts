@@ -21,8 +21,7 @@ import { generate } from '../../src/engine/runtime/generate';
 import { Args } from '../../src/cli/args';
 import * as sft from '../../src/cli/commands/sft';
 import { parseSftJsonl, sftSample } from '../../src/engine/train/sft-data';
-import { chatTokenizer } from '../../src/engine/models/tokenizer-adapter';
-import type { ChatTokenizer } from '../../src/engine/models/text-tokenizer';
+import type { TextTokenizer } from '../../src/engine/models/tokenizer';
 import { refCeLoss } from '../reference/losses';
 
 const PAIRS = [
@@ -50,10 +49,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function tokenizer(withTemplate = true): ChatTokenizer {
+function tokenizer(withTemplate = true): TextTokenizer {
   const cfg = { ...(ckpt.tokenizerConfig as Record<string, unknown>) };
   if (!withTemplate) delete cfg.chat_template;
-  return chatTokenizer(loadTokenizer(ckpt.tokenizerJson, cfg, ckpt.config.vocabSize));
+  return loadTokenizer(ckpt.tokenizerJson, cfg, { vocabSize: ckpt.config.vocabSize });
 }
 
 describe('pmd-lab sft', () => {

@@ -15,17 +15,21 @@ export async function run(args: Args): Promise<void> {
   if (!text.trim()) throw new UsageError('chat needs the message text, e.g. pmd-lab chat --model dir "Hello"');
   args.rejectUnknown();
   await withNodeModel(model, adapter, async (m) => {
-    const tok = checkpointTokenizer(m, 'chat');
-    await chat(m.runner, tok, text, {
-      maxNewTokens,
-      temperature,
-      topP: 1,
-      topK: 0,
-      seed,
-      eosTokenIds: stopTokenIds(m.config.eosTokenIds, tok),
-      padTokenId: m.padId,
-      onText: ({ delta }) => process.stdout.write(delta),
-    });
-    process.stdout.write('\n');
+    const tok = await checkpointTokenizer(m, 'chat');
+    try {
+      await chat(m.runner, tok, text, {
+        maxNewTokens,
+        temperature,
+        topP: 1,
+        topK: 0,
+        seed,
+        eosTokenIds: stopTokenIds(m.config.eosTokenIds, tok),
+        padTokenId: m.padId,
+        onText: ({ delta }) => process.stdout.write(delta),
+      });
+      process.stdout.write('\n');
+    } finally {
+      await tok.dispose();
+    }
   });
 }

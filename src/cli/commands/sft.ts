@@ -37,7 +37,8 @@ export async function run(args: Args): Promise<void> {
 
   const rows = parseSftJsonl(await readTextInput(dataFile, 'data file'), dataFile);
   const ckpt = await openNodeCheckpoint(modelDir);
-  const samples = await tokenizeSft(checkpointTokenizer(ckpt, 'sft'), rows, dataFile);
+  const tok = await checkpointTokenizer(ckpt, 'sft');
+  const samples = await tokenizeSft(tok, rows, dataFile).finally(() => tok.dispose());
   const trainer = await createTrainer({ backend: nodeCpuBackend(), config: ckpt.config, weights: ckpt.weights, padId: ckpt.padId }, config);
   const bar = progressBar(config.steps, showProgress);
   try {

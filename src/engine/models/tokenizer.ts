@@ -197,14 +197,7 @@ export function loadTransformersTokenizer(tokenizerJson: unknown, tokenizerConfi
  * A validated in-process TextTokenizer. Transitional: called with a number as the third argument
  * (the old signature) it still returns the bare transformers.js tokenizer, as loadTransformersTokenizer.
  */
-export function loadTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown, vocabSize: number): PreTrainedTokenizer;
-export function loadTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown, opts?: LoadTokenizerOptions): TextTokenizer;
-export function loadTokenizer(
-  tokenizerJson: unknown,
-  tokenizerConfig: unknown,
-  opts?: number | LoadTokenizerOptions,
-): PreTrainedTokenizer | TextTokenizer {
-  if (typeof opts === 'number') return loadTransformersTokenizer(tokenizerJson, tokenizerConfig, opts);
+export function loadTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown, opts?: LoadTokenizerOptions): TextTokenizer {
   const limits = resolveLimits(opts?.limits);
   return new LocalTokenizer(buildTransformersTokenizer(tokenizerJson, tokenizerConfig, opts?.vocabSize).tok, limits);
 }

@@ -5,17 +5,17 @@
  */
 import { generate, type GenerateOptions, type GenerateResult } from './generate';
 import type { ModelRunner } from './model-runner';
-import type { ChatTokenizer } from '../models/text-tokenizer';
+import type { TextTokenizer } from '../models/tokenizer';
 
 /** Prompt ids of one user message: the chat template with the generation prompt, else the bare text. */
-export async function userPromptIds(tok: ChatTokenizer, text: string): Promise<number[]> {
+export async function userPromptIds(tok: TextTokenizer, text: string): Promise<number[]> {
   if (!tok.hasChatTemplate) return tok.encode(text);
   const prompt = await tok.applyChatTemplate([{ role: 'user', content: text }], { addGenerationPrompt: true });
   return tok.encode(prompt, { addSpecialTokens: false });
 }
 
 /** The model's EOS ids plus the tokenizer's own EOS. */
-export function stopTokenIds(eosTokenIds: readonly number[], tok: ChatTokenizer): number[] {
+export function stopTokenIds(eosTokenIds: readonly number[], tok: TextTokenizer): number[] {
   const eos = new Set(eosTokenIds);
   if (tok.eosTokenId !== null) eos.add(tok.eosTokenId);
   return [...eos];
@@ -30,7 +30,7 @@ export interface ChatResult extends GenerateResult {
   text: string;
 }
 
-export async function chat(runner: ModelRunner, tok: ChatTokenizer, message: string, o: ChatOptions): Promise<ChatResult> {
+export async function chat(runner: ModelRunner, tok: TextTokenizer, message: string, o: ChatOptions): Promise<ChatResult> {
   const text = message.trim();
   if (!text) throw new Error('the message is empty');
   const ids = await userPromptIds(tok, text);

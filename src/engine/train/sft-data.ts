@@ -9,7 +9,7 @@
 import { ModelFormatError } from '../models/types';
 import { Prng } from '../../util/prng';
 import type { TrainSample } from './batching';
-import type { ChatTokenizer } from '../models/text-tokenizer';
+import type { TextTokenizer } from '../models/tokenizer';
 import { isRecord } from '../../util/records';
 
 
@@ -60,7 +60,7 @@ export function parseSftJsonl(text: string, file = 'data.jsonl'): SftRow[] {
  * conversation (user + assistant) adds after it (the answer, end-of-turn token, ...). Without
  * one: the prompt and the response tokenized separately and concatenated.
  */
-export async function sftSample(tok: ChatTokenizer, row: SftRow): Promise<TrainSample & { templated: boolean }> {
+export async function sftSample(tok: TextTokenizer, row: SftRow): Promise<TrainSample & { templated: boolean }> {
   if (tok.hasChatTemplate) {
     const user = [{ role: 'user', content: row.prompt }];
     const promptText = await tok.applyChatTemplate(user, { addGenerationPrompt: true });
@@ -77,7 +77,7 @@ export async function sftSample(tok: ChatTokenizer, row: SftRow): Promise<TrainS
 }
 
 /** Tokenize every row; an example whose prompt or response tokenizes to nothing is an error naming it. */
-export async function tokenizeSft(tok: ChatTokenizer, rows: readonly SftRow[], file = 'data.jsonl'): Promise<TrainSample[]> {
+export async function tokenizeSft(tok: TextTokenizer, rows: readonly SftRow[], file = 'data.jsonl'): Promise<TrainSample[]> {
   const out: TrainSample[] = [];
   for (const [i, r] of rows.entries()) {
     const s = await sftSample(tok, r);

@@ -4,7 +4,7 @@
  * consolidation (cold start, or evolving an existing bank with new/update/remove actions).
  * Every prompt asks for JSON only, in the shapes of memory/types.ts.
  */
-import type { ChatMessage } from '../../engine/models/text-tokenizer';
+import type { ChatMessage } from '../../engine/models/tokenizer';
 import type { ReflectEvidence } from '../run/state';
 
 const clip = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n)} […]`);

@@ -13,7 +13,7 @@
 import type { Phase, PmdConfig } from '../config';
 import type { ContextBlock } from '../reprompt';
 import type { InsightReply, BehaviorColdReply, BehaviorEvolveReply, MemoryEvent, MemoryState, ReflectorName } from '../memory/types';
-import type { ChatMessage } from '../../engine/models/text-tokenizer';
+import type { ChatMessage } from '../../engine/models/tokenizer';
 
 export const RUN_STATE_VERSION = 1;
 

@@ -91,9 +91,8 @@ describe('real Qwen3 tokenizer', () => {
     });
   });
 
-  it('is still available as the bare transformers.js tokenizer for callers not yet moved', () => {
-    // The old call shape (a number as third argument) returns what loadTransformersTokenizer does.
-    const tok = loadTokenizer(tokenizerJson, tokenizerConfig, 151936);
+  it('is available as the bare transformers.js tokenizer (loadTransformersTokenizer)', () => {
+    const tok = loadTransformersTokenizer(tokenizerJson, tokenizerConfig, 151936);
     expect(tok.encode('Hello world')).toEqual([9707, 1879]);
     expect(tok.eos_token).toBe('<|im_end|>');
     const t = makeTinyTokenizer();
