@@ -1,4 +1,5 @@
 /** What verifying one response gives the PMD loop. */
+import type { TestStatus } from '../sandbox/protocol';
 
 export interface TestSummary {
   /** Tests selected for this verification. */
@@ -6,6 +7,8 @@ export interface TestSummary {
   /** Tests actually run (a failing rollout stops after the failures its feedback can name). */
   run: number;
   passed: number;
+  /** The outcome of each test run, in order. */
+  statuses: TestStatus[];
 }
 
 export interface Verdict {
