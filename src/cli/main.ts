@@ -16,6 +16,8 @@ import { leftPadBatch } from '../engine/runtime/batch';
 import { loadTokenizer } from '../engine/models/tokenizer';
 import { ModelFormatError } from '../engine/models/types';
 import { trainCommands, TRAIN_USAGE } from './train-commands';
+import { tasksCommand, TASKS_USAGE } from './tasks-command';
+import { verifyCommand, VERIFY_FLAGS, VERIFY_USAGE } from './verify-command';
 
 const USAGE = `usage: pmd-lab <command> [options]
 
@@ -25,6 +27,8 @@ commands:
             [--top-k <k>] [--seed <s>] [--stop-at-eos] [--adapter <peft-dir>] --out <file.json>
   chat      --model <dir> [--max-new-tokens <n>] [--temperature <t>] [--seed <s>] "<text>"
 ${TRAIN_USAGE}
+${TASKS_USAGE}
+${VERIFY_USAGE}
 
 <ids>: token ids separated by "," and sequences by ";", e.g. 1,2,3;4,5
 temperature 0 (the default) decodes greedily.`;
@@ -36,6 +40,8 @@ const commands: Record<string, Command> = {
   generate: cmdGenerate,
   chat: cmdChat,
   ...trainCommands,
+  tasks: tasksCommand,
+  verify: verifyCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -50,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await cmd(new Args(rest, ['stop-at-eos', 'no-progress']));
+    await cmd(new Args(rest, ['stop-at-eos', 'no-progress', ...VERIFY_FLAGS]));
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
