@@ -6,7 +6,7 @@
  * nothing is written; rows with nothing exact to check are skipped and counted.
  */
 import { Args, UsageError } from './args';
-import { checkOutputPath, readInputFile, writeFileAtomic } from './output-file';
+import { checkOutputPath, readInputFile, writeFileAtomic } from './file-args';
 import { IMPORT_FORMATS, importTasks, isImportFormat, summarizeSkipped } from '../pmd/tasks/importers';
 import { formatJsonLines } from '../pmd/tasks/jsonl';
 import { InputFileError } from '../pmd/tasks/problems';

@@ -8,7 +8,7 @@
  * the tasks file gets reward 0 and the error in its feedback. Code runs in the Node sandbox.
  */
 import { Args, UsageError } from './args';
-import { checkOutputPath, readInputFile, writeFileAtomic } from './output-file';
+import { checkOutputPath, readInputFile, writeFileAtomic } from './file-args';
 import { isRecord } from '../util/records';
 import { formatJsonLines, readJsonLines } from '../pmd/tasks/jsonl';
 import { InputFileError, shown, type InputProblem } from '../pmd/tasks/problems';
