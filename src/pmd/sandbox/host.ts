@@ -70,6 +70,8 @@ export class SandboxHost implements Sandbox {
   private nextId = 0;
   private closed = false;
   private readonly data: SandboxStats = { startups: {}, restarts: 0, tests: 0 };
+  /** Every language asked for so far: a replacement worker loads them all again. */
+  private readonly languages = new Set<CodeLanguage>();
   private readonly interrupt: SharedArrayBuffer | undefined;
   private readonly memoryLimitBytes: number;
   private readonly graceMs: number;
@@ -155,12 +157,9 @@ export class SandboxHost implements Sandbox {
       await w.ready;
       return w;
     }
-    const languages = new Set<CodeLanguage>(wanted);
-    if (w && !w.gone) {
-      for (const l of w.languages) languages.add(l);
-      this.discard(w, false);
-    }
-    const fresh = this.start(languages);
+    for (const l of wanted) this.languages.add(l);
+    if (w && !w.gone) this.discard(w, false);
+    const fresh = this.start(new Set(this.languages));
     this.worker = fresh;
     await fresh.ready;
     return fresh;

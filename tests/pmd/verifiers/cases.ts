@@ -86,7 +86,7 @@ export function verifierCases(port: number): VerifierCase[] {
       name: 'python memory bomb fails its test',
       task: doublePy,
       partialCredit: true,
-      response: onOne('hoard = []\nwhile True:\n    hoard.append(bytearray(16 * 1024 * 1024))'),
+      response: onOne('hoard = []\nwhile True:\n    hoard.append(bytearray(64 * 1024 * 1024))'),
       expected: { reward: 2 / 3, feedback: /Test 2: memory limit exceeded/, statuses: ['passed', 'memory-limit', 'passed'] },
     },
     { name: 'python: import js fails', task: escapePy, response: py(`import js\njs.fetch("${url}/js")\nprint("escaped")`), expected: { reward: 0, feedback: /ImportError: the sandbox does not allow importing js/ } },
