@@ -16,9 +16,9 @@ export interface VerifierCase {
 }
 
 /** Per-test time limit of every case (ms). */
-export const CASE_TIME_LIMIT_MS = 2_000;
+export const CASE_TIME_LIMIT_MS = 3_000;
 /** Interpreter heap limit for the cases (bytes); small, so memory bombs end quickly. */
-export const CASE_MEMORY_LIMIT_BYTES = 384 << 20;
+export const CASE_MEMORY_LIMIT_BYTES = 256 << 20;
 
 const py = (code: string) => `Here is my solution.\n\n\`\`\`python\n${code}\n\`\`\`\n`;
 const js = (code: string) => `\`\`\`javascript\n${code}\n\`\`\``;
