@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { loadPyodide } from 'pyodide';
 import { serveSandbox } from './worker-core';
+import { RECURSION_CAP } from './python-harness';
 import type { ToWorker } from './protocol';
 
 const require = createRequire(import.meta.url);
@@ -38,5 +39,6 @@ serveSandbox(
       return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     },
     closeHostDoors: closeChildProcesses,
+    pythonRecursionCap: RECURSION_CAP.node,
   }),
 );

@@ -12,7 +12,7 @@
  *   - the Python lockdown (python-harness.ts) then blocks imports and process functions.
  */
 import type { PyodideInterface } from 'pyodide';
-import { HARNESS, LOCKDOWN, MAX_RECURSION_LIMIT } from './python-harness';
+import { HARNESS, LOCKDOWN } from './python-harness';
 import type { RawOutcome, SandboxJob, TestStatus } from './protocol';
 
 /** The loadPyodide options the runner sets; the entry file adds indexURL. */
@@ -39,7 +39,7 @@ export class PythonRunner {
 
   private constructor(private readonly runFn: PyCallable) {}
 
-  static async start(load: LoadPyodide, interrupt?: SharedArrayBuffer): Promise<PythonRunner> {
+  static async start(load: LoadPyodide, recursionCap: number, interrupt?: SharedArrayBuffer): Promise<PythonRunner> {
     const drop = () => {};
     const py = await load({ jsglobals: Object.freeze(Object.create(null)), env: { HOME: '/home/pyodide', _: 'python' }, stdout: drop, stderr: drop, stdin: () => null });
     py.setStdout({ batched: drop });
@@ -55,7 +55,7 @@ export class PythonRunner {
     closeSockets(py);
     if (interrupt) py.setInterruptBuffer(new Int32Array(interrupt));
     const ns = py.globals.get('dict')();
-    ns.set('MAX_RECURSION', MAX_RECURSION_LIMIT);
+    ns.set('MAX_RECURSION', recursionCap);
     py.runPython(HARNESS, { globals: ns });
     py.runPython(`import sys\nfor _m in ('js', 'pyodide_js', 'pyodide_js._api'):\n    sys.modules.pop(_m, None)\n${LOCKDOWN}`, { globals: ns });
     const runFn = ns.get('run') as PyCallable;

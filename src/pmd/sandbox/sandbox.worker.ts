@@ -5,6 +5,7 @@
  */
 import type { PyodideInterface } from 'pyodide';
 import { serveSandbox } from './worker-core';
+import { RECURSION_CAP } from './python-harness';
 import type { ToWorker } from './protocol';
 
 const scope = self as unknown as { postMessage(m: unknown): void; addEventListener(t: 'message', h: (e: MessageEvent) => void): void };
@@ -23,5 +24,6 @@ serveSandbox({ post: (m) => post(m), listen: (h) => scope.addEventListener('mess
       if (!res.ok) throw new Error(`quickjs/emscripten-module.wasm: HTTP ${res.status} (run npm run assets)`);
       return res.arrayBuffer();
     },
+    pythonRecursionCap: RECURSION_CAP.browser,
   };
 });

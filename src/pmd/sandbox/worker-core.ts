@@ -16,6 +16,8 @@ import { PythonRunner, type LoadPyodide } from './python-runner';
 export interface SandboxEnvironment {
   loadPyodide: LoadPyodide;
   loadQuickJsWasm: () => Promise<ArrayBuffer>;
+  /** Largest Python recursion limit this worker's JavaScript stack survives (python-harness.ts). */
+  pythonRecursionCap: number;
   /** Walls only this environment needs (Node: child processes), applied before the lockdown. */
   closeHostDoors?: () => void;
 }
@@ -40,7 +42,7 @@ export function serveSandbox(port: WorkerPort, environment: (init: Extract<ToWor
           const startupMs: Partial<Record<'python' | 'javascript', number>> = {};
           for (const lang of msg.languages) {
             const t0 = performance.now();
-            if (lang === 'python') python = await PythonRunner.start(env.loadPyodide, msg.interrupt);
+            if (lang === 'python') python = await PythonRunner.start(env.loadPyodide, env.pythonRecursionCap, msg.interrupt);
             else javascript = await JavaScriptRunner.start(env.loadQuickJsWasm, Math.floor(msg.memoryLimitBytes * QUICKJS_HEAP_SHARE));
             startupMs[lang] = performance.now() - t0;
           }

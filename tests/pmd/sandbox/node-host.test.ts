@@ -37,6 +37,7 @@ describe('Node sandbox host', () => {
     const o = await sandbox.run(io('import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return f(n + 1) + 1\nf(0)'));
     expect(o).toMatchObject({ status: 'error', error: 'RecursionError: maximum recursion depth exceeded', line: 4 });
     expect(await sandbox.run(io('import sys\nprint("ok" if sys.getrecursionlimit() == 1000 else sys.getrecursionlimit())'))).toMatchObject({ status: 'passed' });
+    expect(await sandbox.run(io('import sys\nsys.setrecursionlimit(10**6)\nprint("ok" if sys.getrecursionlimit() == 10000 else sys.getrecursionlimit())'))).toMatchObject({ status: 'passed' });
   });
 
   it('builtins and standard streams a program replaces are restored for the next test', async () => {

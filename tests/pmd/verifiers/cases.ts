@@ -89,6 +89,12 @@ export function verifierCases(port: number): VerifierCase[] {
       response: onOne('hoard = []\nwhile True:\n    hoard.append(bytearray(64 * 1024 * 1024))'),
       expected: { reward: 2 / 3, feedback: /Test 2: memory limit exceeded/, statuses: ['passed', 'memory-limit', 'passed'] },
     },
+    {
+      name: 'python deep recursion is a RecursionError, not a crash',
+      task: doublePy,
+      response: py('import sys\nsys.setrecursionlimit(10**6)\ndef down(n):\n    return down(n + 1) + 1\nprint(down(0))'),
+      expected: { reward: 0, feedback: /error: RecursionError: maximum recursion depth exceeded \(line 4: return down\(n \+ 1\) \+ 1\)/, statuses: ['error', 'error'] },
+    },
     { name: 'python: import js fails', task: escapePy, response: py(`import js\njs.fetch("${url}/js")\nprint("escaped")`), expected: { reward: 0, feedback: /ImportError: the sandbox does not allow importing js/ } },
     { name: 'python: from js import process fails', task: escapePy, response: py('from js import process\nprint("escaped")'), expected: { reward: 0, feedback: /ImportError: the sandbox does not allow importing js/ } },
     { name: 'python: pyodide_js fails', task: escapePy, response: py('import pyodide_js\nprint("escaped")'), expected: { reward: 0, feedback: /ImportError: the sandbox does not allow importing pyodide_js/ } },
