@@ -21,6 +21,13 @@ module.exports = {
       to: { path: ['^src/(store|storage|ui|worker|cli)/', '^node_modules/(onnxruntime-(node|web|common)|react|react-dom|idb|zustand)/', '^src/engine/runtime/(ort-web|node-backend)\\.ts$'] },
     },
     {
+      name: 'pmd-node-builtins-only-in-node-sandbox',
+      comment: 'src/pmd runs in the browser too: Node built-ins only in the Node sandbox host files.',
+      severity: 'error',
+      from: { path: '^src/pmd/', pathNot: '^src/pmd/sandbox/node-' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'ui-through-the-protocol',
       comment: 'The UI talks to the engine and the loop only through the worker protocol (and its client).',
       severity: 'error',

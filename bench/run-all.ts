@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark once, one after another, at small sizes that finish in a
  * few minutes on a 2-core machine without a GPU (a smoke run of the scripts, not the numbers in
  * docs/benchmarks.md). Usage:
- *   npx tsx bench/run-all.ts [--only engine-node,engine-webgpu,train-node,train-webgpu]
+ *   npx tsx bench/run-all.ts [--only engine-node,engine-webgpu,train-node,train-webgpu,verify-throughput]
  * Each script prints its markdown table and writes its JSON into bench/out/ (the quick runs
  * overwrite the JSON of earlier full-size runs). The browser benches need Debian's chromium
  * and mesa-vulkan-drivers (see DEVELOPERS.md).
@@ -14,6 +14,7 @@
  *   npx tsx bench/train-node.ts    --layers 28 --batch 8 --seq 512 --micro 1,2,4 --steps 2 --loss ce
  *   npx tsx bench/train-webgpu.ts  (sizes as recorded in docs/benchmarks.md: the issue's full
  *                                   setting, 28 layers x 8 x 512, takes hours on SwiftShader)
+ *   npx tsx bench/verify-throughput.ts --rounds 200
  */
 import { spawn } from 'node:child_process';
 import { Args } from '../src/cli/args';
@@ -23,6 +24,7 @@ const QUICK: Record<string, string[]> = {
   'engine-webgpu': ['bench/engine-webgpu.ts', '--layers', '2', '--prompt', '8', '--new', '3', '--batches', '1'],
   'train-node': ['bench/train-node.ts', '--layers', '2', '--batch', '2', '--seq', '64', '--micro', '1,2', '--steps', '2'],
   'train-webgpu': ['bench/train-webgpu.ts', '--layers', '1', '--batch', '1', '--seq', '16', '--micro', '1', '--steps', '1'],
+  'verify-throughput': ['bench/verify-throughput.ts', '--rounds', '20'],
 };
 
 function run(argv: string[]): Promise<number> {

@@ -6,7 +6,10 @@
  * 1. public/ort/: the onnxruntime-web runtime files. The app imports `onnxruntime-web/webgpu`,
  *    whose JS loads `ort-wasm-simd-threaded.asyncify.mjs` + `.wasm` (the build with the native
  *    WebGPU execution provider; the plain "wasm" EP of that entry runs from the same binary).
- * 2. public/models/tiny-qwen3/: the embedded default model, written by scripts/tiny-model.ts
+ * 2. public/pyodide/ and public/quickjs/: the code sandbox's interpreters (src/pmd/sandbox/), served
+ *    by the app itself so the browser never fetches them from a CDN: Pyodide's core (loader,
+ *    wasm, standard library, lock file) and QuickJS's wasm.
+ * 3. public/models/tiny-qwen3/: the embedded default model, written by scripts/tiny-model.ts
  *    when that generator exists. A stamp file records a hash of the generator sources and
  *    options so the checkpoint is rebuilt only when they change.
  */
@@ -14,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ortDist = join(root, 'node_modules', 'onnxruntime-web', 'dist');
@@ -21,6 +25,10 @@ const ortOut = join(root, 'public', 'ort');
 
 /** The runtime pair loaded by the `onnxruntime-web/webgpu` entry in onnxruntime-web 1.30. */
 const ORT_RUNTIME_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+/** Pyodide's core files: the loader, the runtime glue and wasm, the standard library, the lock file. */
+const PYODIDE_FILES = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json'];
+const QUICKJS_FILES = ['emscripten-module.wasm'];
 
 const TINY_MODEL_DIR = join(root, 'public', 'models', 'tiny-qwen3');
 const TINY_MODEL_OPTS = { family: 'qwen3', seed: 1 } as const;
@@ -42,21 +50,42 @@ function syncFile(src: string, dst: string): boolean {
   return true;
 }
 
-function prepareOrt(): void {
-  if (!existsSync(ortDist)) throw new Error(`onnxruntime-web is not installed (${ortDist} missing): run npm ci first`);
-  mkdirSync(ortOut, { recursive: true });
+/**
+ * Make `outDir` hold exactly `files` from `srcDir` (copied when size or mtime differ; files from
+ * other versions removed). Returns how many were copied.
+ */
+function syncFolder(srcDir: string, files: readonly string[], outDir: string, pkg: string): number {
+  if (!existsSync(srcDir)) throw new Error(`${pkg} is not installed (${srcDir} missing): run npm ci first`);
+  mkdirSync(outDir, { recursive: true });
   let copied = 0;
-  for (const f of ORT_RUNTIME_FILES) {
-    const src = join(ortDist, f);
-    if (!existsSync(src)) throw new Error(`onnxruntime-web has no ${f}; the runtime file names changed, update ORT_RUNTIME_FILES`);
-    if (syncFile(src, join(ortOut, f))) copied++;
+  for (const f of files) {
+    const src = join(srcDir, f);
+    if (!existsSync(src)) throw new Error(`${pkg} has no ${f}; its file names changed, update the list in scripts/prepare-assets.ts`);
+    if (syncFile(src, join(outDir, f))) copied++;
   }
-  // Drop files left over from another onnxruntime-web version or build flavour.
-  for (const f of readdirSync(ortOut)) {
-    if (!ORT_RUNTIME_FILES.includes(f)) rmSync(join(ortOut, f), { force: true });
+  for (const f of readdirSync(outDir)) {
+    if (!files.includes(f)) rmSync(join(outDir, f), { force: true, recursive: true });
   }
-  const version = JSON.parse(readFileSync(join(root, 'node_modules', 'onnxruntime-web', 'package.json'), 'utf8')).version;
-  log(`public/ort: onnxruntime-web ${version}, ${copied ? `copied ${copied} file(s)` : 'up to date'}`);
+  return copied;
+}
+
+function packageVersion(dir: string): string {
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+}
+
+function prepareOrt(): void {
+  const copied = syncFolder(ortDist, ORT_RUNTIME_FILES, ortOut, 'onnxruntime-web');
+  log(`public/ort: onnxruntime-web ${packageVersion(join(root, 'node_modules', 'onnxruntime-web'))}, ${copied ? `copied ${copied} file(s)` : 'up to date'}`);
+}
+
+function prepareSandbox(): void {
+  const require = createRequire(join(root, 'package.json'));
+  const pyodideDir = dirname(require.resolve('pyodide/package.json'));
+  const pyCopied = syncFolder(pyodideDir, PYODIDE_FILES, join(root, 'public', 'pyodide'), 'pyodide');
+  log(`public/pyodide: pyodide ${packageVersion(pyodideDir)}, ${pyCopied ? `copied ${pyCopied} file(s)` : 'up to date'}`);
+  const quickjsWasm = createRequire(require.resolve('quickjs-emscripten')).resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
+  const qjsCopied = syncFolder(dirname(quickjsWasm), QUICKJS_FILES, join(root, 'public', 'quickjs'), 'quickjs-emscripten');
+  log(`public/quickjs: quickjs-emscripten ${packageVersion(dirname(require.resolve('quickjs-emscripten/package.json')))}, ${qjsCopied ? `copied ${qjsCopied} file(s)` : 'up to date'}`);
 }
 
 /** The generator file plus every local module it imports (relative specifiers), transitively. */
@@ -128,6 +157,7 @@ async function prepareTinyModel(): Promise<void> {
 
 async function main(): Promise<void> {
   prepareOrt();
+  prepareSandbox();
   await prepareTinyModel();
 }
 

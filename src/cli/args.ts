@@ -5,6 +5,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** A file named on the command line that cannot be used (missing, unreadable, in the way). */
+export class FileArgumentError extends Error {
+  override name = 'FileArgumentError';
+}
+
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER_RE = /^[+-]?\d+$/;
 

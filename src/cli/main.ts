@@ -11,16 +11,21 @@ import * as generate from './commands/generate';
 import * as grad from './commands/grad';
 import * as logits from './commands/logits';
 import * as sft from './commands/sft';
+import * as tasks from './commands/tasks';
+import * as verify from './commands/verify';
 
 interface Command {
   usage: string;
   run(args: Args): Promise<void>;
 }
 
-const commands: Record<string, Command> = { logits, generate, chat, grad, sft };
+const commands: Record<string, Command> = { logits, generate, chat, grad, sft, tasks, verify };
 
 /** Flags that take no value, across all commands. */
-const BOOLEAN_FLAGS = ['stop-at-eos', 'no-progress', 'rslora', 'resume'];
+const BOOLEAN_FLAGS = ['stop-at-eos', 'no-progress', 'rslora', 'resume', 'partial-credit'];
+
+/** Errors whose message says it all (bad input, limits): printed without a class name or stack. */
+const PLAIN_ERRORS = new Set(['ModelFormatError', 'InputFileError', 'ConfigError', 'FileArgumentError', 'LineProblemsError', 'MemoryFileError', 'RunFileError', 'ZipError', 'StorageFullError', 'NonFiniteError', 'SourceError']);
 
 const USAGE = `usage: pmd-lab <command> [options]
 
@@ -52,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const err = e as Error;
-    const plain = err instanceof ModelFormatError || err instanceof ConfigError;
+    const plain = err instanceof ModelFormatError || err instanceof ConfigError || PLAIN_ERRORS.has(err.name);
     console.error(`pmd-lab ${name}: ${plain ? '' : `${err.name}: `}${err.message}`);
     if (process.env.PMD_LAB_DEBUG) console.error(err.stack);
     return 1;

@@ -4,10 +4,10 @@
  * so a failure at any point (disk full, a size limit, a kill) leaves the previous good output as
  * it was.
  */
-import { mkdir, readdir, stat, access } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from './args';
+import { FileArgumentError } from './args';
 
 async function kind(p: string): Promise<'file' | 'dir' | 'none' | 'other'> {
   try {
@@ -18,33 +18,34 @@ async function kind(p: string): Promise<'file' | 'dir' | 'none' | 'other'> {
   }
 }
 
-/**
- * Throw a UsageError now if `target` cannot become an output file (or, with `folder`, a folder).
- * An existing folder is only replaced when everything in it is one of `replaces` (the files the
- * command writes), so pointing --out at a folder of other work never deletes that work.
- */
-export async function checkOutputPath(flag: string, target: string, what: 'file' | 'folder', replaces: readonly string[] = []): Promise<void> {
-  const k = await kind(target);
-  if (what === 'file' && k === 'dir') throw new UsageError(`--${flag} ${target} is a folder; expected a file path`);
-  if (what === 'folder' && (k === 'file' || k === 'other')) throw new UsageError(`--${flag} ${target} exists and is not a folder`);
-  if (what === 'folder' && k === 'dir') {
-    const other = (await readdir(target)).filter((n) => !replaces.includes(n));
-    if (other.length) throw new UsageError(`--${flag} ${target} already holds other files (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); choose a new or empty folder`);
-  }
-  if (k === 'other') throw new UsageError(`--${flag} ${target} is not a regular file`);
-  const parent = path.dirname(path.resolve(target));
-  const pk = await kind(parent);
-  if (pk === 'none') {
-    try {
-      await mkdir(parent, { recursive: true });
-    } catch (e) {
-      throw new UsageError(`--${flag}: cannot create the folder ${parent} (${(e as Error).message})`);
-    }
-  } else if (pk !== 'dir') throw new UsageError(`--${flag}: ${parent} is not a folder`);
+export interface OutputCheck {
+  /** Input files of the command: the output may not be one of them. */
+  inputs?: readonly string[];
+  /**
+   * For a folder output: names it may already hold (the files the command writes). A folder
+   * holding anything else is refused, so --out never deletes other work.
+   */
+  replaces?: readonly string[];
+}
+
+/** Throw a FileArgumentError now if `target` cannot become the output file (or folder). */
+export async function checkOutputPath(flag: string, target: string, what: 'file' | 'folder', opts: OutputCheck = {}): Promise<void> {
+  const abs = path.resolve(target);
+  for (const input of opts.inputs ?? []) if (path.resolve(input) === abs) throw new FileArgumentError(`--${flag} ${target}: is also an input file; write the output elsewhere`);
+  const parent = path.dirname(abs);
+  if ((await kind(parent)) !== 'dir') throw new FileArgumentError(`--${flag} ${target}: the folder ${path.dirname(target)} does not exist`);
   try {
     await access(parent, constants.W_OK);
   } catch {
-    throw new UsageError(`--${flag}: the folder ${parent} is not writable`);
+    throw new FileArgumentError(`--${flag} ${target}: the folder ${path.dirname(target)} is not writable`);
+  }
+  const k = await kind(abs);
+  if (what === 'file' && k === 'dir') throw new FileArgumentError(`--${flag} ${target}: is a folder; give a file name`);
+  if (k === 'other') throw new FileArgumentError(`--${flag} ${target}: is not a regular file or folder`);
+  if (what === 'folder' && k === 'file') throw new FileArgumentError(`--${flag} ${target}: is a file; give a folder`);
+  if (what === 'folder' && k === 'dir') {
+    const other = (await readdir(abs)).filter((n) => !(opts.replaces ?? []).includes(n));
+    if (other.length) throw new FileArgumentError(`--${flag} ${target}: already holds other files (${other.slice(0, 3).join(', ')}${other.length > 3 ? ', …' : ''}); choose a new or empty folder`);
   }
 }
 

@@ -28,8 +28,8 @@ export async function run(args: Args): Promise<void> {
   const outDir = args.required('out');
   const micro = args.has('micro-batch') ? args.integer('micro-batch', 1, 1) : undefined;
   args.rejectUnknown();
-  await checkOutputPath('out', outDir, 'folder', OUTPUTS);
-  const batch = parseBatchJson(await readTextInput(batchFile, 'batch file'), batchFile);
+  await checkOutputPath('out', outDir, 'folder', { replaces: OUTPUTS, inputs: [batchFile] });
+  const batch = parseBatchJson(await readTextInput('batch', batchFile), batchFile);
   const ckpt = await openNodeCheckpoint(modelDir);
   const adapter = await readAdapter(adapterDir, ckpt.config);
   const trainer = await Trainer.create({

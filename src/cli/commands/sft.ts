@@ -33,9 +33,9 @@ export async function run(args: Args): Promise<void> {
     throw e;
   }
   args.rejectUnknown();
-  await checkOutputPath('out', outDir, 'folder', [ADAPTER_CONFIG, ADAPTER_WEIGHTS]);
+  await checkOutputPath('out', outDir, 'folder', { replaces: [ADAPTER_CONFIG, ADAPTER_WEIGHTS] });
 
-  const rows = parseSftJsonl(await readTextInput(dataFile, 'data file'), dataFile);
+  const rows = parseSftJsonl(await readTextInput('data', dataFile), dataFile);
   const ckpt = await openNodeCheckpoint(modelDir);
   const tok = await checkpointTokenizer(ckpt, 'sft');
   const samples = await tokenizeSft(tok, rows, dataFile).finally(() => tok.dispose());
