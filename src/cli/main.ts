@@ -7,6 +7,8 @@ import { ConfigError } from '../util/config-fields';
 import { ModelFormatError } from '../engine/models/types';
 import { Args, UsageError } from './args';
 import * as chat from './commands/chat';
+import * as evaluate from './commands/eval';
+import * as runCommand from './commands/run';
 import * as generate from './commands/generate';
 import * as grad from './commands/grad';
 import * as logits from './commands/logits';
@@ -19,7 +21,7 @@ interface Command {
   run(args: Args): Promise<void>;
 }
 
-const commands: Record<string, Command> = { logits, generate, chat, grad, sft, tasks, verify };
+const commands: Record<string, Command> = { logits, generate, chat, grad, sft, tasks, verify, run: runCommand, eval: evaluate };
 
 /** Flags that take no value, across all commands. */
 const BOOLEAN_FLAGS = ['stop-at-eos', 'no-progress', 'rslora', 'resume', 'partial-credit'];

@@ -68,6 +68,8 @@ export interface EnginePolicyOptions {
   tokenizer: TextTokenizer;
   label: string;
   train: TrainConfig;
+  /** Start the student (and EMA teacher) from this adapter instead of a fresh seeded one. */
+  adapter?: LoraAdapter;
   /** Tokens per text fed to the embedder (longer texts are cut). */
   embedTokens?: number;
   /** Texts per embedding forward pass. */
@@ -206,6 +208,7 @@ export async function createPolicy(o: EnginePolicyOptions): Promise<Policy> {
   const trainer = await createTrainer(
     { backend: o.runner.backend, config: cfg, weights: o.runner.weightFeeds(), padId: padTokenIdOf(cfg), onProgress: (p) => sink?.progressSink?.(p) },
     o.train,
+    o.adapter,
   );
   sink = new EnginePolicy(o.runner, trainer, o.tokenizer, o.label, o.embedTokens ?? 256, o.embedBatch ?? 16);
   return sink;

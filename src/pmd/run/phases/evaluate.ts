@@ -12,6 +12,7 @@ import { buildTeacherContext } from '../../reprompt';
 import { splitIds, type RunContext } from '../context';
 import { evaluationDue } from '../rules';
 import { seedFor } from '../schedule';
+import type { MemoryState } from '../../memory/types';
 import type { EvalResult, RunState } from '../state';
 import type { Tx } from '../tx';
 import { nearestProblems } from './memory';
@@ -20,20 +21,30 @@ import type { PhaseLogic } from './phase';
 /** Train problems whose insights an evaluation prompt shows. */
 const NEAREST_PROBLEMS = 2;
 
-/** The prompt of an evaluation problem with memory in context (the plain prompt when memory has nothing for it). */
-export function memoryPrompt(s: RunState, ctx: RunContext, id: string, query: number[] | undefined): string {
-  const plain = ctx.prompt(id);
+export interface MemoryPromptOptions {
+  levels: readonly string[];
+  retrieveK: number;
+  maxBlockChars: number;
+}
+
+export const memoryPromptOptions = (c: RunState['config']): MemoryPromptOptions => ({ levels: c.memoryLevels, retrieveK: c.behavior.retrieveK, maxBlockChars: c.teacher.maxBlockChars });
+
+/**
+ * The prompt of a problem with memory in context (the plain prompt when memory has nothing for
+ * it): insights of the nearest train problems and the top-K behaviors, by cosine to `query`.
+ */
+export function memoryPrompt(memory: MemoryState, o: MemoryPromptOptions, plain: string, query: number[] | undefined): string {
   if (!query) return plain;
-  const levels = new Set(s.config.memoryLevels);
-  const near = levels.has('insight') ? nearestProblems(s, query, NEAREST_PROBLEMS) : [];
-  const insights = near.flatMap((p) => s.memory.problems[p].insights);
-  const behaviors = levels.has('behavior') ? topK(query, s.memory.behaviors, (b) => b.embedding, s.config.behavior.retrieveK).map((x) => x.item) : [];
+  const levels = new Set(o.levels);
+  const near = levels.has('insight') ? nearestProblems(memory, query, NEAREST_PROBLEMS) : [];
+  const insights = near.flatMap((p) => memory.problems[p].insights);
+  const behaviors = levels.has('behavior') ? topK(query, memory.behaviors, (b) => b.embedding, o.retrieveK).map((x) => x.item) : [];
   const t = buildTeacherContext({
     problem: plain,
     strategies: insights.filter((x) => x.kind === 'strategy'),
     lessons: insights.filter((x) => x.kind === 'lesson'),
     behaviors,
-    maxBlockChars: s.config.teacher.maxBlockChars,
+    maxBlockChars: o.maxBlockChars,
   });
   return t.empty ? plain : t.text;
 }
@@ -56,7 +67,7 @@ function issueNext(ctx: RunContext, tx: Tx): void {
     kind: 'generate',
     id: tx.nextId(),
     purpose: 'eval',
-    requests: chunk.map((r) => ({ key: r.key, prompt: e.withMemory ? memoryPrompt(tx.state, ctx, r.id, e.queries?.[r.id]) : ctx.prompt(r.id) })),
+    requests: chunk.map((r) => ({ key: r.key, prompt: e.withMemory ? memoryPrompt(tx.state.memory, memoryPromptOptions(c), ctx.prompt(r.id), e.queries?.[r.id]) : ctx.prompt(r.id) })),
     sampling: { temperature: c.eval.temperature, topP: 1, topK: 0, maxNewTokens: c.rollout.maxNewTokens, seed: seedFor(c.seed, 'eval', tx.work.step, Math.floor(e.finished / c.rollout.chunk)) },
   });
 }

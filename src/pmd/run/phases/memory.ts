@@ -13,7 +13,7 @@ import { compact, cosine, topK } from '../../embed/vectors';
 import { applyBehaviorActions, behaviorName, behaviorText } from '../../memory/behavior';
 import { addExperience } from '../../memory/experience';
 import { insightCandidates, insightText, mergeInsights } from '../../memory/insight';
-import type { BehaviorAction, InsightReply, ItemSource, ProblemMemory, ReflectorName } from '../../memory/types';
+import type { BehaviorAction, InsightReply, ItemSource, MemoryState, ProblemMemory, ReflectorName } from '../../memory/types';
 import { parseBehaviorColdReply, parseBehaviorEvolveReply, parseInsightReply } from '../../reflect/parse';
 import { behaviorPrompt, insightPrompt } from '../../reflect/prompts';
 import type { RunContext } from '../context';
@@ -274,9 +274,9 @@ export const behaviorPhase: PhaseLogic = {
   },
 };
 
-/** Cosine of a question to each problem with insights, best first (for evaluation with memory). */
-export function nearestProblems(s: RunState, query: number[], k: number): string[] {
-  return Object.entries(s.memory.problems)
+/** The k problems with insights whose questions are nearest `query` (cosine), best first. */
+export function nearestProblems(memory: MemoryState, query: number[], k: number): string[] {
+  return Object.entries(memory.problems)
     .filter(([, pm]) => pm.question && pm.insights.length > 0)
     .map(([id, pm]) => ({ id, score: cosine(query, pm.question!.embedding) }))
     .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
