@@ -11,20 +11,10 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { RunStore } from '../pmd/run/driver';
-import type { RunRecord, RunState } from '../pmd/run/state';
+import type { RunLibrary, RunMeta } from '../pmd/run/library';
 
-export interface RunMeta {
-  id: string;
-  name: string;
-  created: number;
-  /** The model's label (embedded default, Hub repo, folder name). */
-  model: string;
-  /** The task suite's name. */
-  suite: string;
-  status: 'running' | 'paused' | 'done' | 'failed';
-  /** The variant and the settings that differ from the defaults, for lists and comparisons. */
-  summary: string;
-}
+export type { RunMeta };
+import type { RunRecord, RunState } from '../pmd/run/state';
 
 interface StoredRecord {
   key?: number;
@@ -142,5 +132,45 @@ export class IdbRunStore implements RunStore {
     const names = (await this.db.getAllKeys('blobs', IDBKeyRange.bound([this.run, 'checkpoints/'], [this.run, 'checkpoints/\uffff']))).map((k) => k[1]);
     const versions = names.map((n) => Number(/trainer-(\d+)/.exec(n)?.[1] ?? -1)).filter((v) => v >= 0).sort((a, b) => b - a);
     for (const v of versions.slice(2)) await this.db.delete('blobs', [this.run, `checkpoints/trainer-${v}.safetensors`]);
+  }
+}
+
+/** The playground's runs in IndexedDB. */
+export class IdbRunLibrary implements RunLibrary {
+  constructor(private readonly db: IDBPDatabase<RunDb>) {}
+
+  static async open(): Promise<IdbRunLibrary> {
+    return new IdbRunLibrary(await openRunDb());
+  }
+  list() {
+    return listRuns(this.db);
+  }
+  saveMeta(meta: RunMeta) {
+    return saveRunMeta(this.db, meta);
+  }
+  store(id: string): RunStore {
+    return new IdbRunStore(this.db, id);
+  }
+  putBlob(id: string, name: string, bytes: Uint8Array) {
+    return putBlob(this.db, id, name, bytes);
+  }
+  getBlob(id: string, name: string) {
+    return getBlob(this.db, id, name);
+  }
+  records(id: string, kinds?: RunRecord['kind'][]) {
+    return readRecords(this.db, id, { kinds });
+  }
+  async importRun(meta: RunMeta, state: RunState, records: { seq: number; record: RunRecord }[], blobs: Record<string, Uint8Array>): Promise<void> {
+    await guard(`importing the run ${meta.name}`, async () => {
+      const tx = this.db.transaction(['runs', 'states', 'records', 'blobs'], 'readwrite');
+      for (const r of records) await tx.objectStore('records').add({ run: meta.id, seq: r.seq, kind: r.record.kind, data: r.record });
+      for (const [name, bytes] of Object.entries(blobs)) await tx.objectStore('blobs').put({ run: meta.id, name, bytes });
+      await tx.objectStore('states').put(state, meta.id);
+      await tx.objectStore('runs').put(meta);
+      await tx.done;
+    });
+  }
+  delete(id: string) {
+    return deleteRun(this.db, id);
   }
 }

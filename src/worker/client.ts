@@ -5,7 +5,7 @@
 import type { EngineEvent, EngineRequest } from './protocol';
 
 /** Events that end a request; the rest (progress, tokens, per-step training logs) stream to its listener. */
-const INTERMEDIATE_TYPES = ['progress', 'token', 'stage', 'train-progress', 'train-log'] as const;
+const INTERMEDIATE_TYPES = ['progress', 'token', 'stage', 'train-progress', 'train-log', 'run-progress', 'run-transition'] as const;
 const INTERMEDIATE = new Set<EngineEvent['type']>(INTERMEDIATE_TYPES);
 export type FinalEvent = Exclude<EngineEvent, { type: (typeof INTERMEDIATE_TYPES)[number] | 'error' }>;
 type Pending = { resolve: (e: FinalEvent) => void; reject: (e: Error) => void; onEvent?: (e: EngineEvent) => void };

@@ -12,11 +12,15 @@ import { leftPadBatch } from '../engine/runtime/batch';
 import { generate } from '../engine/runtime/generate';
 import type { EngineBackend } from '../engine/runtime/ort-types';
 import type { BackendInfo, EngineEvent, EngineRequest, ModelSourceSpec, SamplingSpec } from './protocol';
+import { MemoryRunLibrary } from '../pmd/run/library';
+import { RunHost, type RunHostPlatform } from './run-host';
 import { TrainHost, type TrainableModel } from './train-host';
 
 export interface HostPlatform {
   /** Set up the runtime; called once on 'init'. */
   init(preferWebGpu: boolean): Promise<{ backend: EngineBackend; info: BackendInfo }>;
+  /** Where runs are kept, how code is sandboxed, how endpoints are reached (default: in memory, no sandbox). */
+  runs?: RunHostPlatform;
   /** Build a FileSource for a source spec (the default covers the browser sources). */
   source?(spec: ModelSourceSpec, onProgress: (file: string, loaded: number, total: number | null, fromCache: boolean) => void): FileSource;
 }
@@ -43,6 +47,17 @@ export function browserSource(spec: ModelSourceSpec, onProgress: (file: string, 
   }
 }
 
+/** Runs kept in memory, with no code sandbox: for tests and hosts without storage. */
+export function memoryRuns(): RunHostPlatform {
+  const lib = new MemoryRunLibrary();
+  return {
+    library: async () => lib,
+    sandbox: async () => {
+      throw new Error('this host has no code sandbox');
+    },
+  };
+}
+
 export class EngineHost {
   private backend: EngineBackend | null = null;
   private info: BackendInfo | null = null;
@@ -52,12 +67,14 @@ export class EngineHost {
   /** Requests run one at a time, in order, so a load never races a generation. */
   private queue: Promise<void> = Promise.resolve();
   private readonly training: TrainHost;
+  private readonly runs: RunHost;
 
   constructor(private readonly platform: HostPlatform, private readonly emit: (e: EngineEvent) => void) {
     this.training = new TrainHost(() => {
       if (!this.backend) throw new Error('the engine is not initialised yet');
       return this.backend;
     }, emit);
+    this.runs = new RunHost(platform.runs ?? memoryRuns(), emit);
   }
 
   handle(req: EngineRequest): Promise<void> {
@@ -113,6 +130,32 @@ export class EngineHost {
         return this.training.exportAdapter(req.id, req.which);
       case 'adapter-use':
         return this.training.use(req.id, req.which);
+      case 'run-list':
+        return this.runs.list(req.id);
+      case 'run-create':
+        return this.runs.create(req.id, this.requireModel(), req.name, req.config, req.suite);
+      case 'run-open':
+        return this.runs.openRun(req.id, this.requireModel(), req.runId);
+      case 'run-advance':
+        return this.runs.advance(req.id, req.runId, req.until, () => this.stopEpoch !== epoch);
+      case 'run-freeze':
+        return this.runs.freeze(req.id, req.runId, { policy: req.policy, memory: req.memory });
+      case 'run-records':
+        return this.runs.records(req.id, req.runId, req.kinds);
+      case 'run-map':
+        return this.runs.map(req.id, req.runId);
+      case 'run-compare':
+        return this.runs.compare(req.id, req.runId, req.problem, req.seed);
+      case 'run-adapter':
+        return this.runs.adapter(req.id, req.runId, req.which);
+      case 'run-export':
+        return this.runs.exportRun(req.id, req.runId);
+      case 'run-import':
+        return this.runs.importRun(req.id, req.bytes, req.name);
+      case 'run-delete':
+        return this.runs.deleteRun(req.id, req.runId);
+      case 'tasks-import':
+        return this.runs.importTasks(req.id, req.format, req.text);
     }
   }
 
@@ -146,6 +189,7 @@ export class EngineHost {
     await runner.loadWeights(ckpt.weights);
     const old = this.model;
     await this.training.release();
+    await this.runs.close();
     const config = { ...ckpt.config, eosTokenIds: tokenizer ? stopTokenIds(ckpt.config.eosTokenIds, tokenizer) : ckpt.config.eosTokenIds };
     this.model = { config, runner, tokenizer, padId: padTokenIdOf(config), label: src.label };
     if (old) await old.runner.release();

@@ -4,6 +4,9 @@
  * device buffers. The UI talks to it only through the messages in protocol.ts.
  */
 import { initOrtWeb, webEngineBackend } from '../engine/runtime/ort-web';
+import { createBrowserSandbox } from '../pmd/sandbox/browser-host';
+import '../pmd/world/register';
+import { IdbRunLibrary } from '../store/idb-run-store';
 import { EngineHost } from './engine-host';
 import type { EngineEvent, EngineRequest } from './protocol';
 
@@ -24,6 +27,11 @@ const host = new EngineHost(
           fallbackReason: rt.fallbackReason,
         },
       };
+    },
+    runs: {
+      library: () => IdbRunLibrary.open(),
+      sandbox: async () => createBrowserSandbox(),
+      fetch: (url, init) => fetch(url, init),
     },
   },
   (e: EngineEvent) => {

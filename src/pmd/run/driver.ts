@@ -67,12 +67,13 @@ export class RunDriver {
     return this.current;
   }
 
-  private async apply(event: RunEvent): Promise<Transition> {
+  private async apply(event: RunEvent, extra: RunRecord[] = []): Promise<Transition> {
     const t = transition(this.ctx, this.current, event);
-    await this.store.commit(t.state, t.records);
+    const records = [...t.records, ...extra];
+    await this.store.commit(t.state, records);
     this.current = t.state;
-    this.hooks.onTransition?.(t.state, t.records);
-    return t;
+    this.hooks.onTransition?.(t.state, records);
+    return { ...t, records };
   }
 
   /** A live switch between steps (freeze the policy or the memory). */
@@ -103,11 +104,13 @@ export class RunDriver {
       }
       const phase = this.current.phase;
       const step = this.current.step;
+      const t0 = performance.now();
       const result = await runEffect(this.services, effect, {
         onProgress: (p) => this.hooks.onProgress?.({ ...p, phase, step }),
         saveTrainer: (v, bytes) => this.store.saveTrainer(v, bytes),
       });
-      await this.apply({ type: 'result', effect: effect.id, result });
+      const timing: RunRecord = { kind: 'timing', step, phase, effect: effect.kind, ms: Math.round(performance.now() - t0) };
+      await this.apply({ type: 'result', effect: effect.id, result }, [timing]);
     }
     return this.current;
   }

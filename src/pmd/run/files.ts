@@ -16,10 +16,11 @@ export const RUN_FILES = {
   reflections: 'reflections.jsonl',
   evals: 'evals.jsonl',
   controls: 'controls.jsonl',
+  timings: 'timings.jsonl',
   events: 'memory/events.jsonl',
 } as const;
 
-export type LogName = 'metrics' | 'rollouts' | 'reflections' | 'evals' | 'controls' | 'events';
+export type LogName = 'metrics' | 'rollouts' | 'reflections' | 'evals' | 'controls' | 'timings' | 'events';
 
 /** A record as the line written for it (the public field names of the CLI contract). */
 export function recordLine(r: RunRecord, seq: number): { file: LogName; line: Record<string, unknown> } {
@@ -58,6 +59,8 @@ export function recordLine(r: RunRecord, seq: number): { file: LogName; line: Re
       return { file: 'evals', line: { seq, ...r.eval } };
     case 'control':
       return { file: 'controls', line: { seq, step: r.step, ...r.change } };
+    case 'timing':
+      return { file: 'timings', line: { seq, step: r.step, phase: r.phase, effect: r.effect, ms: r.ms } };
   }
 }
 
@@ -116,6 +119,9 @@ export function recordFromLine(file: LogName, line: unknown, where: string): { s
     case 'evals':
       num('avg_at_n');
       return { seq: seq as number, record: { kind: 'eval', eval: rest as unknown as EvalResult } };
+    case 'timings':
+      num('ms');
+      return { seq: seq as number, record: { kind: 'timing', step: num('step'), phase: String(line.phase), effect: line.effect as never, ms: line.ms as number } };
     case 'controls': {
       const { step, ...change } = rest as { step: number; freezePolicy?: boolean; freezeMemory?: boolean };
       num('step');

@@ -161,7 +161,9 @@ export type RunRecord =
   | { kind: 'reflection'; reflection: ReflectionRecord }
   | { kind: 'metric'; metric: StepMetric }
   | { kind: 'eval'; eval: EvalResult }
-  | { kind: 'control'; step: number; change: { freezePolicy?: boolean; freezeMemory?: boolean } };
+  | { kind: 'control'; step: number; change: { freezePolicy?: boolean; freezeMemory?: boolean } }
+  /** Wall-clock time of one effect (written by the driver, not the machine: it differs between runs). */
+  | { kind: 'timing'; step: number; phase: string; effect: Effect['kind']; ms: number };
 
 export interface StepMetric {
   step: number;

@@ -1,0 +1,54 @@
+/**
+ * What the playground shows of a run: the state without its embeddings (they are large and only
+ * the loop needs them), with each rollout's tokens as text pieces for coloring by log-prob, and
+ * a 2-D layout of question embeddings for the behavior-cluster map (made where the embeddings
+ * are, in the worker).
+ */
+import type { Behavior, ExperienceItem, InsightItem, MemoryState, ProblemMemory } from '../memory/types';
+import type { Rollout, RunState } from './state';
+
+export type RolloutView = Rollout & { pieces: string[] };
+
+export interface RunView extends Omit<RunState, 'memory' | 'work'> {
+  memory: {
+    problems: Record<string, { question?: { text: string }; experience: Omit<ExperienceItem, 'embedding'>[]; insights: Omit<InsightItem, 'embedding'>[] }>;
+    behaviors: Omit<Behavior, 'embedding'>[];
+    consolidations: number;
+    lastConsolidation: number;
+  };
+  work: (Omit<NonNullable<RunState['work']>, 'rollouts' | 'clusters'> & { rollouts: RolloutView[]; clusters: { members: string[] }[] | null }) | null;
+}
+
+const strip = <T extends { embedding: number[] }>(x: T): Omit<T, 'embedding'> => {
+  const { embedding: _e, ...rest } = x;
+  return rest;
+};
+
+function problemView(pm: ProblemMemory): RunView['memory']['problems'][string] {
+  return { question: pm.question ? { text: pm.question.text } : undefined, experience: pm.experience.map(strip), insights: pm.insights.map(strip) };
+}
+
+export function memoryView(m: MemoryState): RunView['memory'] {
+  return {
+    problems: Object.fromEntries(Object.entries(m.problems).map(([id, pm]) => [id, problemView(pm)])),
+    behaviors: m.behaviors.map(strip),
+    consolidations: m.consolidations,
+    lastConsolidation: m.lastConsolidation,
+  };
+}
+
+/** The view of a state; `piece` decodes one token id (the model's tokenizer). */
+export function runView(s: RunState, piece: (id: number) => string): RunView {
+  const { memory, work, ...rest } = s;
+  return {
+    ...rest,
+    memory: memoryView(memory),
+    work: work
+      ? {
+          ...work,
+          clusters: work.clusters ? work.clusters.map((c) => ({ members: c.members })) : null,
+          rollouts: work.rollouts.map((r) => ({ ...r, pieces: r.tokens.map(piece) })),
+        }
+      : null,
+  };
+}
