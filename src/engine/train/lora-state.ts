@@ -92,8 +92,18 @@ export function loraStateFromAdapter(cfg: ModelConfig, adapter: LoraAdapter): Tr
   return { kind: 'lora', specs, tensors, lora, targets };
 }
 
+/** Throws when the rank is larger than a targeted projection can use (checked before anything is allocated). */
+export function checkLoraRank(cfg: ModelConfig, lora: LoraConfig): void {
+  for (const t of lora.targetModules) {
+    const { inF, outF } = projectionShape(cfg, t);
+    const width = Math.min(inF, outF);
+    if (lora.r > width) throw new Error(`LoRA rank ${lora.r} is larger than ${t} can use (its smaller side is ${width}); choose a rank of at most ${width}`);
+  }
+}
+
 /** A fresh, seeded LoRA state: A kaiming-uniform (PEFT's default), B zero. */
 export function initLoraState(cfg: ModelConfig, lora: LoraConfig, seed: number): TrainableState {
+  checkLoraRank(cfg, lora);
   return loraStateFromAdapter(cfg, makeLoraAdapter(cfg, lora, seed));
 }
 

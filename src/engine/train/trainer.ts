@@ -32,7 +32,7 @@ import { buildDecoderGraph, DECODER_INPUT } from '../models/decoder-graph';
 import type { HostTensor, LoraAdapter, LoraTarget, ModelConfig, WeightMap } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
 import { uploadModelWeights } from '../runtime/upload';
-import type { ModelRunner } from '../runtime/model-runner';
+import { NonFiniteError, type ModelRunner } from '../runtime/model-runner';
 import { DecoderFeeds, loraScaleFeed, type DecoderRows } from '../runtime/decoder-session';
 import { disposeTensor, GraphSessions, pickFeeds, type TensorMap } from '../runtime/graph-session';
 import type { EngineBackend, OrtTensor } from '../runtime/ort-types';
@@ -391,6 +391,10 @@ export class Trainer {
       if (acc) for (const s of this.state.specs) disposeTensor(acc[s.name]);
       throw e;
     }
+    if (!Number.isFinite(total)) {
+      for (const s of this.state.specs) disposeTensor(acc![s.name]);
+      throw new NonFiniteError(`the loss is ${total}: the computation overflowed (weights and adapter are finite); no gradient is returned and nothing is updated`);
+    }
     return { loss: total, tokenCount: batches.tokenCount, grads: acc!, diagnostics };
   }
 
@@ -413,16 +417,16 @@ export class Trainer {
     }
     let sq = 0;
     for (const g of grads.values()) for (const x of g.data) sq += x * x;
+    if (!Number.isFinite(sq)) {
+      const [name] = [...grads].find(([, g]) => g.data.some((x) => !Number.isFinite(x)))!;
+      throw new NonFiniteError(`the gradient of ${name} is not finite: the backward pass overflowed`);
+    }
     return { loss: r.loss, tokenCount: r.tokenCount, gradNorm: Math.sqrt(sq), diagnostics: r.diagnostics, grads };
   }
 
   /** One optimizer step on a batch: loss and gradients, clipping, AdamW, EMA teacher update. */
   async step(samples: readonly TrainSample[], loss: LossSpec): Promise<StepResult> {
     const r = await this.lossAndGrads(samples, loss);
-    if (!Number.isFinite(r.loss)) {
-      for (const s of this.state.specs) disposeTensor(r.grads[s.name]);
-      throw new Error(`loss is ${r.loss}; no step taken`);
-    }
     this.progress('optimizer', 0, 1);
     const { params, info } = await this.optimizer.update(this.student, r.grads);
     for (const s of this.state.specs) {
