@@ -67,6 +67,11 @@ const api = {
   async useAdapter(which: AdapterChoice) {
     await client.request<Ev<'adapter-used'>>({ type: 'adapter-use', which });
   },
+  /** Any request; the final event with binary fields as plain arrays. */
+  async request(req: Record<string, unknown>) {
+    const r = (await client.request(req as never, record)) as unknown as Record<string, unknown>;
+    return JSON.parse(JSON.stringify(r, (_k, v) => (v instanceof Uint8Array ? Array.from(v) : v)));
+  },
 };
 
 declare global {
