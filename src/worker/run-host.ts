@@ -5,6 +5,7 @@
  * Every transition is persisted before its event is sent, so a closed tab or a crashed worker
  * resumes from the last one.
  */
+import { createSentenceEmbedder, type SentenceEmbedder } from '../engine/models/sentence-embedder';
 import { createPolicy, type Policy } from '../engine/policy';
 import { resolvePmdConfig, trainConfigOf, type PmdConfig, configDifferences, variantDefaults } from '../pmd/config';
 import { clusterQuestions } from '../pmd/cluster';
@@ -40,6 +41,7 @@ interface OpenRun {
   services: LoopServices;
   driver: RunDriver;
   model: TrainableModel;
+  embedder: SentenceEmbedder | null;
 }
 
 const SUITE_BLOB = 'tasks.jsonl';
@@ -65,7 +67,10 @@ export class RunHost {
   async close(): Promise<void> {
     const o = this.open;
     this.open = null;
-    if (o) await o.policy.release();
+    if (o) {
+      await o.embedder?.dispose();
+      await o.policy.release();
+    }
   }
 
   private view(s: RunState, model: TrainableModel): RunView {
@@ -85,13 +90,17 @@ export class RunHost {
     const runConfig = config ?? saved?.config;
     if (!runConfig) throw new Error(`the run ${meta.name} has no saved state`);
     const policy = await createPolicy({ runner: model.runner, tokenizer: model.tokenizer, label: model.label, train: trainConfigOf(runConfig) });
+    let embedder: SentenceEmbedder | null = null;
     try {
+      // A sentence-embedding model from the Hub when the config names one; else the policy embeds.
+      if (runConfig.embedder.kind === 'transformers') embedder = await createSentenceEmbedder({ model: runConfig.embedder.model });
       const services = buildServices({
         policy,
         tasks: ctx.tasks,
         config: runConfig,
         sandbox: async () => (this.sandbox ??= await this.platform.sandbox()),
         fetch: this.platform.fetch,
+        embed: embedder ? (texts) => embedder!.embed(texts) : undefined,
       });
       const driver = await RunDriver.open(ctx, store, services, config, {
         onTransition: (s, records) => {
@@ -101,8 +110,9 @@ export class RunHost {
           if (this.activeId !== null) this.emit({ type: 'run-progress', id: this.activeId, runId: meta.id, step: p.step, phase: p.phase, what: p.what, done: p.done, total: p.total });
         },
       });
-      this.open = { meta, ctx, suiteText, policy, services, driver, model };
+      this.open = { meta, ctx, suiteText, policy, services, driver, model, embedder };
     } catch (e) {
+      await embedder?.dispose();
       await policy.release();
       throw e;
     }
