@@ -1,0 +1,90 @@
+/**
+ * `npm run build:world`: builds the embedded world (task suite + a tiny qwen3 model trained
+ * from scratch on the CPU), measures it, and writes public/world/:
+ *   model/           the Hugging Face model folder
+ *   tasks.jsonl      the task suite (train and test splits)
+ *   build.json       seed, settings, machine, date, timings, loss curve and metrics
+ *
+ *   npx tsx scripts/build-world.ts [--out public/world] [--seed 1]
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { NodeFolderSource } from '../src/engine/models/node-source';
+import { openModel } from '../src/engine/models/open-model';
+import { loadTokenizer } from '../src/engine/models/tokenizer';
+import { chatTokenizer } from '../src/engine/models/tokenizer-adapter';
+import { ModelRunner } from '../src/engine/runtime/model-runner';
+import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
+import { buildWorld, MODEL_DIR, WORLD_BUILD_DEFAULTS, type WorldBuildSettings } from './world/build';
+import { HiddenStateEmbedder } from './world/embedder';
+import { measureWorld, MEASURE_DEFAULTS } from './world/measure';
+import type { PretrainLog } from './world/pretrain';
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Mean loss per kind over windows of `every` steps. */
+function lossCurve(log: readonly PretrainLog[], every: number) {
+  const out: { step: number; plain: number | null; memory: number | null }[] = [];
+  for (let i = 0; i < log.length; i += every) {
+    const win = log.slice(i, i + every);
+    const mean = (k: string) => {
+      const xs = win.filter((l) => l.kind === k).map((l) => l.loss);
+      return xs.length ? Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(4)) : null;
+    };
+    out.push({ step: win[win.length - 1].step, plain: mean('plain'), memory: mean('memory') });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const out = argValue('out') ?? 'public/world';
+  const settings: WorldBuildSettings = { ...WORLD_BUILD_DEFAULTS, seed: Number(argValue('seed') ?? WORLD_BUILD_DEFAULTS.seed) };
+  const t0 = performance.now();
+  let last = performance.now();
+  const b = await buildWorld(settings, out, (l) => {
+    if (l.step % 100 === 0) {
+      const now = performance.now();
+      console.log(`step ${l.step} (stage ${l.stage}) ${l.kind} loss ${l.loss.toFixed(4)}, ${((now - last) / 100).toFixed(0)} ms/step`);
+      last = now;
+    }
+  });
+  console.log(`trained ${b.parameters} parameters in ${b.pretrainSeconds.toFixed(0)} s; measuring`);
+  const tm = performance.now();
+  const ck = await openModel(new NodeFolderSource(join(out, MODEL_DIR)));
+  const tok = chatTokenizer(loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, ck.config.vocabSize));
+  const runner = new ModelRunner(ck.config, nodeCpuBackend());
+  await runner.loadWeights(ck.weights);
+  const embedder = new HiddenStateEmbedder(runner, tok);
+  const metrics = await measureWorld({ runner, tok }, embedder, b.suite, { seed: settings.seed });
+  await embedder.release();
+  await runner.release();
+  const report = {
+    seed: settings.seed,
+    settings,
+    measure: { ...MEASURE_DEFAULTS, seed: settings.seed },
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
+    date: new Date().toISOString(),
+    model: { family: 'qwen3', parameters: b.parameters, tokenizerTokens: b.tokenizerSize, vocabSize: ck.config.vocabSize },
+    suite: { train: b.suite.filter((t) => t.split === 'train').length, test: b.suite.filter((t) => t.split === 'test').length },
+    procedures: b.world.procedures.map((p) => ({ name: p.name, operation: p.operation.id, taught: p.taught })),
+    seconds: { pretrain: Number(b.pretrainSeconds.toFixed(1)), measure: Number(((performance.now() - tm) / 1000).toFixed(1)), total: Number(((performance.now() - t0) / 1000).toFixed(1)) },
+    loss: lossCurve(b.log, 100),
+    metrics,
+    files: [...b.files, 'build.json'],
+  };
+  await writeFile(join(out, 'build.json'), JSON.stringify(report, null, 2) + '\n');
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  console.log(
+    `held-out memory-free: greedy ${pct(metrics.memoryFree.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(metrics.memoryFree.avg.all.acc)}; ` +
+      `with memory: greedy ${pct(metrics.withMemory.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(metrics.withMemory.avg.all.acc)}; total ${report.seconds.total} s`,
+  );
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

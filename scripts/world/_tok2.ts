@@ -1,0 +1,23 @@
+import { makeWorld, worldNames } from '../../src/pmd/world/world';
+import { generateSuite } from '../../src/pmd/world/suite';
+import { corpusRow, CORPUS_DEFAULTS } from '../../src/pmd/world/corpus';
+import { Prng } from '../../src/util/prng';
+import { makeWorldTokenizer } from './tokenizer';
+import { loadTokenizer } from '../../src/engine/models/tokenizer';
+import { chatTokenizer } from '../../src/engine/models/tokenizer-adapter';
+import { sftSample } from '../../src/engine/train/sft-data';
+const w = makeWorld(1);
+const suite = generateSuite(w);
+const rng = new Prng(5);
+const ctx = { world: w, exclude: new Set(suite.map(t=>t.problem)), options: CORPUS_DEFAULTS };
+const rows = Array.from({length: 3000}, () => corpusRow(ctx, rng));
+const tk = makeWorldTokenizer([...rows.map(r => r.prompt + '\n' + r.response), ...Array(50).fill('user\nassistant\n')], 400, worldNames(w));
+const tok = chatTokenizer(loadTokenizer(tk.tokenizerJson, tk.tokenizerConfig));
+const lens = { plain: [] as number[], memory: [] as number[] };
+for (const r of rows.slice(0, 400)) { const s = await sftSample(tok, r); lens[r.kind].push(s.ids.length); }
+const avg = (a: number[]) => (a.reduce((x,y)=>x+y,0)/a.length).toFixed(1);
+console.log(tk.size, 'plain', avg(lens.plain), 'memory', avg(lens.memory));
+const bad = [];
+for (const n of worldNames(w)) if ((await tok.encode(' ' + n, { addSpecialTokens: false })).length !== 1) bad.push(n);
+console.log('names', worldNames(w).length, 'not single', bad.length);
+const ids = await tok.encode(rows[1].response + '\n' + rows[1].prompt.slice(0, 300), { addSpecialTokens: false }); console.log(ids.map(i => tok.decode([i])).join('|'));

@@ -1,0 +1,90 @@
+/**
+ * Building the embedded world from settings and a seed: the world and its task suite, a
+ * tokenizer with merges learned from a corpus sample, a qwen3 model trained from scratch on
+ * the corpus stream (pretrain.ts), and the files under `outDir`:
+ *   model/{config.json, model.safetensors, tokenizer.json, tokenizer_config.json, generation_config.json}
+ *   tasks.jsonl
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseModelConfig } from '../../src/engine/models/config';
+import type { WritableDtype } from '../../src/engine/models/safetensors';
+import { loadTokenizer } from '../../src/engine/models/tokenizer';
+import { chatTokenizer } from '../../src/engine/models/tokenizer-adapter';
+import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
+import { CORPUS_DEFAULTS, corpusRow, type CorpusContext, type CorpusOptions } from '../../src/pmd/world/corpus';
+import { generateSuite, suiteJsonl, SUITE_DEFAULTS, type SuiteOptions, type WorldTask } from '../../src/pmd/world/suite';
+import { makeWorld, worldNames, WORLD_DEFAULTS, type World, type WorldOptions } from '../../src/pmd/world/world';
+import { hashSeed, Prng } from '../../src/util/prng';
+import { countParameters, initWorldWeights, worldModelConfig, writeWorldModel, type WorldModelShape } from './model';
+import { pretrain, type PretrainLog, type PretrainSettings } from './pretrain';
+import { makeWorldTokenizer } from './tokenizer';
+
+export interface WorldBuildSettings {
+  seed: number;
+  world: WorldOptions;
+  suite: SuiteOptions;
+  corpus: CorpusOptions;
+  tokenizer: { sampleRows: number; merges: number };
+  /** vocabSize null: the tokenizer's size rounded up to a multiple of 64. */
+  model: Omit<WorldModelShape, 'vocabSize'> & { vocabSize: number | null };
+  pretrain: Omit<PretrainSettings, 'seed'>;
+  dtype: WritableDtype;
+}
+
+export const WORLD_BUILD_DEFAULTS: WorldBuildSettings = {
+  seed: 1,
+  world: WORLD_DEFAULTS,
+  suite: SUITE_DEFAULTS,
+  corpus: CORPUS_DEFAULTS,
+  tokenizer: { sampleRows: 3000, merges: 500 },
+  model: { hiddenSize: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, intermediate: 384, vocabSize: null },
+  pretrain: {
+    stages: [
+      { steps: 2000, lr: 3e-3, warmup: 50, memoryShare: 0 },
+      { steps: 1500, lr: 2e-3, warmup: 50, memoryShare: 0.6 },
+    ],
+    batch: { plain: 32, memory: 16 },
+    poolBatches: 4,
+    weightDecay: 0.01,
+  },
+  dtype: 'F32',
+};
+
+export const MODEL_DIR = 'model';
+export const TASKS_FILE = 'tasks.jsonl';
+
+export interface WorldBuild {
+  world: World;
+  suite: WorldTask[];
+  parameters: number;
+  tokenizerSize: number;
+  log: PretrainLog[];
+  pretrainSeconds: number;
+  files: string[];
+}
+
+export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?: (l: PretrainLog) => void): Promise<WorldBuild> {
+  const world = makeWorld(s.seed, s.world);
+  const suite = generateSuite(world, s.suite);
+  const ctx: CorpusContext = { world, exclude: new Set(suite.map((t) => t.problem)), options: s.corpus };
+  const rng = new Prng(hashSeed(s.seed, 'tokenizer-sample'));
+  const sample = Array.from({ length: s.tokenizer.sampleRows }, () => {
+    const r = corpusRow(ctx, rng);
+    return `${r.prompt}\n${r.response}`;
+  });
+  // The chat template's role names are part of every sequence too.
+  sample.push(...new Array<string>(50).fill('user\nassistant\n'));
+  const tk = makeWorldTokenizer(sample, s.tokenizer.merges, worldNames(world));
+  const raw = worldModelConfig({ ...s.model, vocabSize: s.model.vocabSize ?? Math.ceil(tk.size / 64) * 64 }, tk);
+  raw.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[s.dtype];
+  const config = parseModelConfig(raw);
+  const tok = chatTokenizer(loadTokenizer(tk.tokenizerJson, tk.tokenizerConfig, config.vocabSize));
+  const weights = initWorldWeights(config, s.seed);
+  const res = await pretrain({ backend: nodeCpuBackend(), config, weights, tok, ctx, settings: { ...s.pretrain, seed: s.seed }, onStep });
+  await mkdir(outDir, { recursive: true });
+  const files = (await writeWorldModel(join(outDir, MODEL_DIR), raw, tk, res.weights, s.dtype)).map((f) => `${MODEL_DIR}/${f}`);
+  await writeFile(join(outDir, TASKS_FILE), suiteJsonl(suite));
+  files.push(TASKS_FILE);
+  return { world, suite, parameters: countParameters(res.weights), tokenizerSize: tk.size, log: res.log, pretrainSeconds: res.ms / 1000, files };
+}
