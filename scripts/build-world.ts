@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { NodeFolderSource } from '../src/engine/models/node-source';
 import { openModel } from '../src/engine/models/open-model';
 import { loadTokenizer } from '../src/engine/models/tokenizer';
-import { chatTokenizer } from '../src/engine/models/tokenizer-adapter';
+
 import { ModelRunner } from '../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { buildWorld, MODEL_DIR, WORLD_BUILD_DEFAULTS, type WorldBuildSettings } from './world/build';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   console.log(`trained ${b.parameters} parameters in ${b.pretrainSeconds.toFixed(0)} s; measuring`);
   const tm = performance.now();
   const ck = await openModel(new NodeFolderSource(join(out, MODEL_DIR)));
-  const tok = chatTokenizer(loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, ck.config.vocabSize));
+  const tok = loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, { vocabSize: ck.config.vocabSize });
   const runner = new ModelRunner(ck.config, nodeCpuBackend());
   await runner.loadWeights(ck.weights);
   const embedder = new HiddenStateEmbedder(runner, tok);

@@ -17,7 +17,7 @@
 import { NodeFolderSource } from '../../src/engine/models/node-source';
 import { openModel } from '../../src/engine/models/open-model';
 import { loadTokenizer } from '../../src/engine/models/tokenizer';
-import { chatTokenizer } from '../../src/engine/models/tokenizer-adapter';
+
 import { LORA_TARGETS, padTokenIdOf } from '../../src/engine/models/types';
 import { userPromptIds } from '../../src/engine/runtime/chat';
 import { ModelRunner } from '../../src/engine/runtime/model-runner';
@@ -89,7 +89,7 @@ export async function approximatePmd(dir: string, suite: readonly WorldTask[], s
   const s = { ...APPROX_DEFAULTS, ...settings };
   const ck = await openModel(new NodeFolderSource(dir));
   const cfg = ck.config;
-  const tok = chatTokenizer(loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, cfg.vocabSize));
+  const tok = loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, { vocabSize: cfg.vocabSize });
   const backend = nodeCpuBackend();
   const runner = new ModelRunner(cfg, backend);
   await runner.loadWeights(ck.weights);

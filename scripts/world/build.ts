@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseModelConfig } from '../../src/engine/models/config';
 import type { WritableDtype } from '../../src/engine/models/safetensors';
 import { loadTokenizer } from '../../src/engine/models/tokenizer';
-import { chatTokenizer } from '../../src/engine/models/tokenizer-adapter';
+
 import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
 import { CORPUS_DEFAULTS, corpusRow, type CorpusContext, type CorpusOptions } from '../../src/pmd/world/corpus';
 import { generateSuite, suiteJsonl, SUITE_DEFAULTS, type SuiteOptions, type WorldTask } from '../../src/pmd/world/suite';
@@ -41,8 +41,9 @@ export const WORLD_BUILD_DEFAULTS: WorldBuildSettings = {
   model: { hiddenSize: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, intermediate: 384, vocabSize: null },
   pretrain: {
     stages: [
-      { steps: 2000, lr: 3e-3, warmup: 50, memoryShare: 0 },
-      { steps: 1500, lr: 2e-3, warmup: 50, memoryShare: 0.6 },
+      { steps: 400, lr: 3e-3, warmup: 50, memoryShare: 0 },
+      { steps: 1400, lr: 2e-3, warmup: 50, memoryShare: 0.75 },
+      { steps: 200, lr: 5e-4, warmup: 20, memoryShare: 0.5 },
     ],
     batch: { plain: 32, memory: 16 },
     poolBatches: 4,
@@ -79,7 +80,7 @@ export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?:
   const raw = worldModelConfig({ ...s.model, vocabSize: s.model.vocabSize ?? Math.ceil(tk.size / 64) * 64 }, tk);
   raw.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[s.dtype];
   const config = parseModelConfig(raw);
-  const tok = chatTokenizer(loadTokenizer(tk.tokenizerJson, tk.tokenizerConfig, config.vocabSize));
+  const tok = loadTokenizer(tk.tokenizerJson, tk.tokenizerConfig, { vocabSize: config.vocabSize });
   const weights = initWorldWeights(config, s.seed);
   const res = await pretrain({ backend: nodeCpuBackend(), config, weights, tok, ctx, settings: { ...s.pretrain, seed: s.seed }, onStep });
   await mkdir(outDir, { recursive: true });

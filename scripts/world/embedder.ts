@@ -10,14 +10,14 @@ import { leftPadBatch } from '../../src/engine/runtime/batch';
 import { DecoderFeeds } from '../../src/engine/runtime/decoder-session';
 import { GraphSessions, pickFeeds } from '../../src/engine/runtime/graph-session';
 import type { ModelRunner } from '../../src/engine/runtime/model-runner';
-import type { ChatTokenizer } from '../../src/engine/models/text-tokenizer';
+import type { TextTokenizer } from '../../src/engine/models/tokenizer';
 import { padTokenIdOf } from '../../src/engine/models/types';
 
 export class HiddenStateEmbedder {
   private readonly sessions: GraphSessions;
   private readonly feeds: DecoderFeeds;
 
-  constructor(private readonly runner: ModelRunner, private readonly tok: ChatTokenizer, private readonly batchSize = 64) {
+  constructor(private readonly runner: ModelRunner, private readonly tok: TextTokenizer, private readonly batchSize = 64) {
     this.sessions = new GraphSessions(runner.backend);
     this.feeds = new DecoderFeeds(runner.cfg, runner.backend.ort.Tensor);
   }

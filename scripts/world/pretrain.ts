@@ -10,7 +10,7 @@
  * starts with plain rows only (short and cheap: the taught procedures and chaining), then
  * mixes in memory rows (long: reading memory), then anneals at a lower rate.
  */
-import type { ChatTokenizer } from '../../src/engine/models/text-tokenizer';
+import type { TextTokenizer } from '../../src/engine/models/tokenizer';
 import type { ModelConfig, WeightMap } from '../../src/engine/models/types';
 import { padTokenIdOf } from '../../src/engine/models/types';
 import type { EngineBackend } from '../../src/engine/runtime/ort-types';
@@ -57,7 +57,7 @@ export interface PretrainResult {
 }
 
 /** Batches of one kind: poolBatches x batch rows, sorted by token length, split in order, then shuffled. */
-async function batchPool(ctx: CorpusContext, tok: ChatTokenizer, rng: Prng, kind: CorpusRow['kind'], s: PretrainSettings): Promise<TrainSample[][]> {
+async function batchPool(ctx: CorpusContext, tok: TextTokenizer, rng: Prng, kind: CorpusRow['kind'], s: PretrainSettings): Promise<TrainSample[][]> {
   const n = s.batch[kind];
   const rows: TrainSample[] = [];
   for (let i = 0; i < n * s.poolBatches; i++) {
@@ -79,7 +79,7 @@ export async function pretrain(o: {
   backend: EngineBackend;
   config: ModelConfig;
   weights: WeightMap;
-  tok: ChatTokenizer;
+  tok: TextTokenizer;
   ctx: CorpusContext;
   settings: PretrainSettings;
   onStep?: (l: PretrainLog) => void;

@@ -3,7 +3,7 @@
  * sampling with the engine's `generate` -> decoded replies, and scoring of tasks with the
  * world's text checker.
  */
-import type { ChatTokenizer } from '../../src/engine/models/text-tokenizer';
+import type { TextTokenizer } from '../../src/engine/models/tokenizer';
 import { stopTokenIds, userPromptIds } from '../../src/engine/runtime/chat';
 import { generate } from '../../src/engine/runtime/generate';
 import type { ModelRunner } from '../../src/engine/runtime/model-runner';
@@ -13,7 +13,7 @@ import type { WorldTask } from '../../src/pmd/world/suite';
 
 export interface Policy {
   runner: ModelRunner;
-  tok: ChatTokenizer;
+  tok: TextTokenizer;
 }
 
 export interface CompleteOptions {

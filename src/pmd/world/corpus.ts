@@ -126,7 +126,7 @@ function solve(slots: readonly { name: string; op: Operation }[], input: readonl
     input,
     slots.map((s) => {
       cur = applyOperation(s.op, cur);
-      return { name: s.name, result: cur };
+      return { name: s.name, operation: s.op, result: cur };
     }),
   );
 }

@@ -1,19 +1,27 @@
 /**
  * How the world's problems and solutions are written, in one place:
  *   problem   "Apply zovik then tamel to 3 8 1 5."
- *   solution  the input again, one line per procedure with its result, then the answer:
- *             "Start: 3 8 1 5\nAfter zovik: 5 1 8 3\nAfter tamel: 1 8 3 5\nAnswer: 1 8 3 5"
+ *   solution  the input again, one line per procedure saying what it does and its result,
+ *             then the answer:
+ *             "Start: 3 8 1 5
+ *              Step: zovik reverses the order of the symbols: 5 1 8 3
+ *              Step: tamel moves the first symbol to the end: 1 8 3 5
+ *              Answer: 1 8 3 5"
  * Symbols are digits separated by single spaces. Restating the input makes every procedure
  * line a function of the line just above it, so a model learns to apply one procedure to the
- * latest result, which is what lets it chain procedures in combinations it never saw. A name
- * is written after a space everywhere (problem, memory, step lines), so it is one token. The
- * answer line is what the checker reads; the step lines are what the reflector reads to tell
- * which operation a response applied.
+ * latest result, which is what lets it chain procedures in combinations it never saw. Each
+ * step line first states, in the description language of the memory items, what the procedure
+ * does: reading memory then means copying the sentence memory gives for the name (a short
+ * in-context copy, which a tiny model learns quickly) and applying the operation it has just
+ * written. A name is written after a space everywhere (problem, memory, step lines), so it is
+ * one token. The answer line is what the checker reads; the step lines are what the reflector
+ * reads to tell which operation a response applied.
  */
+import { describeOperation, operationFromPhrase, type Operation } from './operations';
 
 export const ANSWER_PREFIX = 'Answer:';
+export const STEP_PREFIX = 'Step:';
 export const START_PREFIX = 'Start:';
-export const STEP_PREFIX = 'After';
 
 /** Digits separated by single spaces. */
 export function formatSymbols(s: readonly number[]): string {
@@ -49,10 +57,15 @@ export function answerLine(s: readonly number[]): string {
   return `${ANSWER_PREFIX} ${formatSymbols(s)}`;
 }
 
-/** A worked solution: the start line, one "After name: result" line per procedure, then the answer line. */
-export function solutionText(input: readonly number[], steps: readonly { name: string; result: readonly number[] }[]): string {
+/** One step line: "Step: name <what its operation does>: result". */
+export function stepLine(name: string, operation: Operation, result: readonly number[]): string {
+  return `${STEP_PREFIX} ${name} ${describeOperation(operation)}: ${formatSymbols(result)}`;
+}
+
+/** A worked solution: the start line, one step line per procedure, then the answer line. */
+export function solutionText(input: readonly number[], steps: readonly { name: string; operation: Operation; result: readonly number[] }[]): string {
   if (steps.length === 0) throw new Error('a solution needs at least one step');
-  const lines = steps.map((s) => `${STEP_PREFIX} ${s.name}: ${formatSymbols(s.result)}`);
+  const lines = steps.map((s) => stepLine(s.name, s.operation, s.result));
   return [`${START_PREFIX} ${formatSymbols(input)}`, ...lines, answerLine(steps[steps.length - 1].result)].join('\n');
 }
 
@@ -68,17 +81,19 @@ export function extractAnswer(response: string): string | null {
 
 export interface StepLine {
   name: string;
+  /** The operation the line says the procedure performs (null when the phrase is none of the language). */
+  operation: Operation | null;
   symbols: number[];
 }
 
-/** The "After name: digits" step lines of a response, in order (lines of any other form are skipped). */
+/** The "Step: name phrase: digits" step lines of a response, in order (lines of any other form are skipped). */
 export function parseSteps(response: string): StepLine[] {
   const out: StepLine[] = [];
   for (const line of response.split('\n')) {
-    const m = new RegExp(`^\\s*${STEP_PREFIX} ([a-z]+):\\s*(.*)$`).exec(line);
+    const m = /^\s*Step: ([a-z]+) ([a-z0-9 ]+?):\s*(.*)$/.exec(line);
     if (!m) continue;
-    const symbols = parseSymbols(m[2]);
-    if (symbols) out.push({ name: m[1], symbols });
+    const symbols = parseSymbols(m[3]);
+    if (symbols) out.push({ name: m[1], operation: operationFromPhrase(m[2]), symbols });
   }
   return out;
 }

@@ -19,8 +19,6 @@ import {
   type TextItem,
 } from './memory-text';
 
-export const RULE_REFLECTOR = 'rule:world' as const;
-
 export const INSIGHT_LIMITS = { strategies: 3, lessons: 4, ruledOutPerName: 2 };
 
 export function reflectInsights(e: ProblemEvidence): InsightReply {

@@ -14,6 +14,8 @@ import type { TextAnswer } from './text-answer';
 import { comboKind, procedure, randomSymbols, type ComboKind, type World } from './world';
 
 export const WORLD_DOMAIN = 'procedures';
+/** The name the world's rule reflector is registered under (every task's meta.reflector). */
+export const WORLD_REFLECTOR = 'procedures-world';
 
 export type HeldOutKind = 'none' | 'instance' | 'combination';
 
@@ -24,6 +26,8 @@ export interface WorldTaskMeta {
   /** 'taught' when every procedure was taught in pretraining, else 'untaught'. */
   kind: ComboKind;
   heldOut: HeldOutKind;
+  /** Which rule reflector reflects on this task (WORLD_REFLECTOR). */
+  reflector: string;
 }
 
 export interface WorldTask {
@@ -98,7 +102,7 @@ export function generateSuite(world: World, options: Partial<SuiteOptions> = {})
           split,
           problem,
           answer: formatSymbols(applyChain(ops, input)),
-          meta: { family: item.names.join('+'), procedures: [...item.names], kind: comboKind(world, item.names), heldOut: item.heldOut },
+          meta: { family: item.names.join('+'), procedures: [...item.names], kind: comboKind(world, item.names), heldOut: item.heldOut, reflector: WORLD_REFLECTOR },
         }),
       );
     }

@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeFolderSource } from '../../../src/engine/models/node-source';
 import { openModel } from '../../../src/engine/models/open-model';
-import { loadTokenizer } from '../../../src/engine/models/tokenizer';
-import { chatTokenizer } from '../../../src/engine/models/tokenizer-adapter';
+import { loadTokenizer, type TextTokenizer } from '../../../src/engine/models/tokenizer';
+
 import { ModelRunner } from '../../../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../../../src/engine/runtime/node-backend';
 import type { WorldTask } from '../../../src/pmd/world/suite';
@@ -21,11 +21,11 @@ const STRIDE = 2;
 
 let runner: ModelRunner;
 let test: WorldTask[];
-let tok: ReturnType<typeof chatTokenizer>;
+let tok: TextTokenizer;
 
 beforeAll(async () => {
   const ck = await openModel(new NodeFolderSource(join(WORLD, 'model')));
-  tok = chatTokenizer(loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, ck.config.vocabSize));
+  tok = loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, { vocabSize: ck.config.vocabSize });
   runner = new ModelRunner(ck.config, nodeCpuBackend());
   await runner.loadWeights(ck.weights);
   const lines = (await readFile(join(WORLD, 'tasks.jsonl'), 'utf8')).trim().split('\n');

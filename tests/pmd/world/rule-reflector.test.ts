@@ -12,7 +12,7 @@ import type { InsightReply } from '../../../src/pmd/memory/types';
 /** A response that applies `ops` to `input` with step lines. */
 function respond(names: string[], ops: Operation[], input: number[]): string {
   let cur = input;
-  return solutionText(input, names.map((name, i) => ({ name, result: (cur = applyChain([ops[i]], cur)) })));
+  return solutionText(input, names.map((name, i) => ({ name, operation: ops[i], result: (cur = applyChain([ops[i]], cur)) })));
 }
 
 /** Successes and failures of a problem whose hidden truth is `truth`, from responses applying `tries`. */
@@ -97,7 +97,7 @@ describe('insight reflector', () => {
       problem,
       successes: [],
       failures: [
-        { response: 'After zovik: 5 4 3 2 1', feedback: checkTextAnswer('2 3 4 5 1', 'After zovik: 5 4 3 2 1').feedback },
+        { response: 'Step: zovik reverses the order of the symbols: 5 4 3 2 1', feedback: checkTextAnswer('2 3 4 5 1', 'Step: zovik reverses the order of the symbols: 5 4 3 2 1').feedback },
         { response: 'Answer: 1 2', feedback: checkTextAnswer('2 3 4 5 1', 'Answer: 1 2').feedback },
       ],
     });
@@ -152,5 +152,50 @@ describe('behavior reflector', () => {
       insights: [{ title: 'What gorin does not do', content: 'gorin never swaps the symbols of each neighbouring pair. That rule puts wrong symbols in the answer.' }],
     };
     expect(reflectBehaviorsEvolve([gorin], existing).actions).toEqual([{ action: 'remove', name: 'behavior_apply_gorin' }]);
+  });
+});
+
+describe('the registered world reflector', () => {
+  it('is chosen by the suite’s meta.reflector and answers the loop’s evidence in the reflectors’ JSON shapes', async () => {
+    await import('../../../src/pmd/world/register');
+    const { ruleReflectorForSuite } = await import('../../../src/pmd/reflect/rule-registry');
+    const { ruleReflector } = await import('../../../src/pmd/reflect/reflectors');
+    const { parseInsightReply } = await import('../../../src/pmd/reflect/parse');
+    const { WORLD_REFLECTOR, generateSuite } = await import('../../../src/pmd/world/suite');
+    const { makeWorld } = await import('../../../src/pmd/world/world');
+    const suite = generateSuite(makeWorld(1));
+    expect(new Set(suite.map((t) => t.meta.reflector))).toEqual(new Set([WORLD_REFLECTOR]));
+    const rules = ruleReflectorForSuite(suite as never);
+    expect(rules?.name).toBe(WORLD_REFLECTOR);
+    expect(ruleReflectorForSuite([{ ...suite[0], meta: {} }] as never)).toBeNull();
+
+    const input = [3, 8, 1, 5, 0];
+    const truth = [op('rotate_right_2')];
+    const e = evidence(['zovik'], truth, input, [truth, [op('reverse')]]);
+    const insight = {
+      purpose: 'insight' as const,
+      problem: 'p1',
+      question: e.problem,
+      successes: e.successes.map((s) => s.response),
+      failures: e.failures,
+      correct: 1,
+      total: 2,
+    };
+    const reflect = ruleReflector(rules!);
+    const out = await reflect({ kind: 'reflect', id: 'r', purpose: 'insight', problems: ['p1'], messages: [], evidence: insight, seed: 0 } as never);
+    expect(out.reflector).toBe(`rule:${WORLD_REFLECTOR}`);
+    const parsed = parseInsightReply(out.text, { applyContentRules: true });
+    expect(parsed).toMatchObject({ ok: true, dropped: [] });
+    const reply = JSON.parse(out.text);
+    expect(reply.strategies.map((s: { title: string }) => s.title)).toContain('What zovik does');
+    expect(reply.lessons.map((s: { title: string }) => s.title)).toContain('What zovik does not do');
+    expect(readFacts(reply.strategies[0].content)).toEqual([{ name: 'zovik', operation: op('rotate_right_2'), positive: true }]);
+
+    const cold = rules!.behaviorCold({
+      purpose: 'behavior-cold',
+      problems: [{ id: 'p1', question: e.problem, strategies: reply.strategies.map((s: { title: string; content: string }) => `${s.title}: ${s.content}`), lessons: [], successes: [] }],
+      existing: [],
+    });
+    expect(cold.behaviors.map((b) => b.name)).toContain('behavior_apply_zovik');
   });
 });

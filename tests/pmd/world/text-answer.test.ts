@@ -2,12 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { checkTextAnswer, NO_ANSWER_FEEDBACK, parseFeedback } from '../../../src/pmd/world/text-answer';
 import { extractAnswer, parseSteps, problemText, parseProblem, solutionText } from '../../../src/pmd/world/format';
+import { operationById } from '../../../src/pmd/world/operations';
 
 describe('checkTextAnswer', () => {
   const value = '5 1 8 3';
 
   it('rewards an exact final answer (white space runs count as one space)', () => {
-    expect(checkTextAnswer(value, 'After zovik: 5 1 8 3\nAnswer: 5 1 8 3')).toEqual({ reward: 1, feedback: '', answer: '5 1 8 3' });
+    expect(checkTextAnswer(value, 'Step: zovik reverses the order of the symbols: 5 1 8 3\nAnswer: 5 1 8 3')).toEqual({ reward: 1, feedback: '', answer: '5 1 8 3' });
     expect(checkTextAnswer(value, 'Answer:   5 1  8 3  ').reward).toBe(1);
     // The last answer line counts.
     expect(checkTextAnswer(value, 'Answer: 1 1 1 1\nAnswer: 5 1 8 3').reward).toBe(1);
@@ -52,9 +53,16 @@ describe('format', () => {
     expect(p).toBe('Apply zovik then tamel to 3 8 1 5.');
     expect(parseProblem(p)).toEqual({ names: ['zovik', 'tamel'], input: [3, 8, 1, 5] });
     expect(parseProblem('Apply zovik to three.')).toBeNull();
-    const s = solutionText([3, 8, 1, 5], [{ name: 'zovik', result: [5, 1, 8, 3] }, { name: 'tamel', result: [1, 8, 3, 5] }]);
-    expect(s).toBe('Start: 3 8 1 5\nAfter zovik: 5 1 8 3\nAfter tamel: 1 8 3 5\nAnswer: 1 8 3 5');
+    const reverse = operationById('reverse');
+    const left = operationById('rotate_left_1');
+    const s = solutionText([3, 8, 1, 5], [{ name: 'zovik', operation: reverse, result: [5, 1, 8, 3] }, { name: 'tamel', operation: left, result: [1, 8, 3, 5] }]);
+    expect(s).toBe('Start: 3 8 1 5\nStep: zovik reverses the order of the symbols: 5 1 8 3\nStep: tamel moves the first symbol to the end: 1 8 3 5\nAnswer: 1 8 3 5');
     expect(extractAnswer(s)).toBe('1 8 3 5');
-    expect(parseSteps(s)).toEqual([{ name: 'zovik', symbols: [5, 1, 8, 3] }, { name: 'tamel', symbols: [1, 8, 3, 5] }]);
+    expect(parseSteps(s)).toEqual([
+      { name: 'zovik', operation: reverse, symbols: [5, 1, 8, 3] },
+      { name: 'tamel', operation: left, symbols: [1, 8, 3, 5] },
+    ]);
+    // A step line whose phrase is not of the description language still gives its symbols.
+    expect(parseSteps('Step: zovik does something: 1 2')).toEqual([{ name: 'zovik', operation: null, symbols: [1, 2] }]);
   });
 });
