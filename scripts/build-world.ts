@@ -6,8 +6,9 @@
  *   build.json       seed, settings, machine, date, timings, loss curve and metrics
  *
  *   npx tsx scripts/build-world.ts [--out public/world] [--seed 1]
+ *   npx tsx scripts/build-world.ts --measure-only [--out public/world]   (re-measure a built world, rewrite build.json's metrics)
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { NodeFolderSource } from '../src/engine/models/node-source';
@@ -16,9 +17,10 @@ import { loadTokenizer } from '../src/engine/models/tokenizer';
 
 import { ModelRunner } from '../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
-import { buildWorld, MODEL_DIR, WORLD_BUILD_DEFAULTS, type WorldBuildSettings } from './world/build';
+import type { WorldTask } from '../src/pmd/world/suite';
+import { buildWorld, MODEL_DIR, TASKS_FILE, WORLD_BUILD_DEFAULTS, type WorldBuildSettings } from './world/build';
 import { HiddenStateEmbedder } from './world/embedder';
-import { measureWorld, MEASURE_DEFAULTS } from './world/measure';
+import { measureWorld, MEASURE_DEFAULTS, type WorldMetrics } from './world/measure';
 import type { PretrainLog } from './world/pretrain';
 
 function argValue(name: string): string | undefined {
@@ -40,8 +42,41 @@ function lossCurve(log: readonly PretrainLog[], every: number) {
   return out;
 }
 
+/** Open the built model and measure it on the suite (build.json's `metrics`). */
+async function measureBuilt(out: string, suite: readonly WorldTask[], seed: number) {
+  const ck = await openModel(new NodeFolderSource(join(out, MODEL_DIR)));
+  const tok = loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, { vocabSize: ck.config.vocabSize });
+  const runner = new ModelRunner(ck.config, nodeCpuBackend());
+  await runner.loadWeights(ck.weights);
+  const embedder = new HiddenStateEmbedder(runner, tok);
+  try {
+    return await measureWorld({ runner, tok }, embedder, suite, { seed });
+  } finally {
+    await embedder.release();
+    await runner.release();
+  }
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const summary = (m: WorldMetrics) =>
+  `held-out memory-free: greedy ${pct(m.memoryFree.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(m.memoryFree.avg.all.acc)}; ` +
+  `with memory: greedy ${pct(m.withMemory.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(m.withMemory.avg.all.acc)}`;
+
+async function measureOnly(out: string): Promise<void> {
+  const file = join(out, 'build.json');
+  const report = JSON.parse(await readFile(file, 'utf8')) as { seed: number; seconds: Record<string, number>; metrics: WorldMetrics; measuredAt?: string };
+  const suite = (await readFile(join(out, TASKS_FILE), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as WorldTask);
+  const t0 = performance.now();
+  report.metrics = await measureBuilt(out, suite, report.seed);
+  report.seconds.measure = Number(((performance.now() - t0) / 1000).toFixed(1));
+  report.measuredAt = new Date().toISOString();
+  await writeFile(file, JSON.stringify(report, null, 2) + '\n');
+  console.log(summary(report.metrics));
+}
+
 async function main(): Promise<void> {
   const out = argValue('out') ?? 'public/world';
+  if (process.argv.includes('--measure-only')) return measureOnly(out);
   const settings: WorldBuildSettings = { ...WORLD_BUILD_DEFAULTS, seed: Number(argValue('seed') ?? WORLD_BUILD_DEFAULTS.seed) };
   const t0 = performance.now();
   let last = performance.now();
@@ -54,21 +89,14 @@ async function main(): Promise<void> {
   });
   console.log(`trained ${b.parameters} parameters in ${b.pretrainSeconds.toFixed(0)} s; measuring`);
   const tm = performance.now();
-  const ck = await openModel(new NodeFolderSource(join(out, MODEL_DIR)));
-  const tok = loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, { vocabSize: ck.config.vocabSize });
-  const runner = new ModelRunner(ck.config, nodeCpuBackend());
-  await runner.loadWeights(ck.weights);
-  const embedder = new HiddenStateEmbedder(runner, tok);
-  const metrics = await measureWorld({ runner, tok }, embedder, b.suite, { seed: settings.seed });
-  await embedder.release();
-  await runner.release();
+  const metrics = await measureBuilt(out, b.suite, settings.seed);
   const report = {
     seed: settings.seed,
     settings,
     measure: { ...MEASURE_DEFAULTS, seed: settings.seed },
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
     date: new Date().toISOString(),
-    model: { family: 'qwen3', parameters: b.parameters, tokenizerTokens: b.tokenizerSize, vocabSize: ck.config.vocabSize },
+    model: { family: 'qwen3', parameters: b.parameters, tokenizerTokens: b.tokenizerSize, vocabSize: b.vocabSize },
     suite: { train: b.suite.filter((t) => t.split === 'train').length, test: b.suite.filter((t) => t.split === 'test').length },
     procedures: b.world.procedures.map((p) => ({ name: p.name, operation: p.operation.id, taught: p.taught })),
     seconds: { pretrain: Number(b.pretrainSeconds.toFixed(1)), measure: Number(((performance.now() - tm) / 1000).toFixed(1)), total: Number(((performance.now() - t0) / 1000).toFixed(1)) },
@@ -77,11 +105,7 @@ async function main(): Promise<void> {
     files: [...b.files, 'build.json'],
   };
   await writeFile(join(out, 'build.json'), JSON.stringify(report, null, 2) + '\n');
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  console.log(
-    `held-out memory-free: greedy ${pct(metrics.memoryFree.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(metrics.memoryFree.avg.all.acc)}; ` +
-      `with memory: greedy ${pct(metrics.withMemory.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(metrics.withMemory.avg.all.acc)}; total ${report.seconds.total} s`,
-  );
+  console.log(`${summary(metrics)}; total ${report.seconds.total} s`);
 }
 
 main().catch((e: unknown) => {

@@ -60,6 +60,7 @@ export interface WorldBuild {
   suite: WorldTask[];
   parameters: number;
   tokenizerSize: number;
+  vocabSize: number;
   log: PretrainLog[];
   pretrainSeconds: number;
   files: string[];
@@ -87,5 +88,5 @@ export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?:
   const files = (await writeWorldModel(join(outDir, MODEL_DIR), raw, tk, res.weights, s.dtype)).map((f) => `${MODEL_DIR}/${f}`);
   await writeFile(join(outDir, TASKS_FILE), suiteJsonl(suite));
   files.push(TASKS_FILE);
-  return { world, suite, parameters: countParameters(res.weights), tokenizerSize: tk.size, log: res.log, pretrainSeconds: res.ms / 1000, files };
+  return { world, suite, parameters: countParameters(res.weights), tokenizerSize: tk.size, vocabSize: config.vocabSize, log: res.log, pretrainSeconds: res.ms / 1000, files };
 }

@@ -25,7 +25,7 @@ export interface CompleteOptions {
   batchSize: number;
 }
 
-export const COMPLETE_DEFAULTS: CompleteOptions = { temperature: 0, seed: 0, maxNewTokens: 64, batchSize: 32 };
+export const COMPLETE_DEFAULTS: CompleteOptions = { temperature: 0, seed: 0, maxNewTokens: 96, batchSize: 32 };
 
 export interface Completion {
   text: string;

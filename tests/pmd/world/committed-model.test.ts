@@ -16,8 +16,8 @@ import type { WorldTask } from '../../../src/pmd/world/suite';
 import { scoreTasks } from '../../../scripts/world/rollouts';
 
 const WORLD = join(__dirname, '../../../public/world');
-/** Every other held-out problem (a stratified half: the test split is ordered by family). */
-const STRIDE = 2;
+/** Samples per problem (avg@n at temperature 1, as pmd-lab eval measures it). */
+const N = 4;
 
 let runner: ModelRunner;
 let test: WorldTask[];
@@ -29,7 +29,7 @@ beforeAll(async () => {
   runner = new ModelRunner(ck.config, nodeCpuBackend());
   await runner.loadWeights(ck.weights);
   const lines = (await readFile(join(WORLD, 'tasks.jsonl'), 'utf8')).trim().split('\n');
-  test = lines.map((l) => JSON.parse(l) as WorldTask).filter((t) => t.split === 'test').filter((_, i) => i % STRIDE === 0);
+  test = lines.map((l) => JSON.parse(l) as WorldTask).filter((t) => t.split === 'test');
 });
 
 afterAll(async () => {
@@ -44,12 +44,12 @@ describe('the committed world model', () => {
     expect(build.model.parameters).toBeLessThan(5_000_000);
   });
 
-  it('answers held-out problems memory-free (greedy) with accuracy between 15% and 60%', async () => {
-    const scored = await scoreTasks({ runner, tok }, test, 1, { temperature: 0 });
-    const acc = scored.reduce((a, s) => a + s.rewards[0], 0) / scored.length;
+  it('answers held-out problems memory-free with avg@n between 15% and 60%', async () => {
+    const scored = await scoreTasks({ runner, tok }, test, N, { temperature: 1, seed: 7, maxNewTokens: 96, batchSize: 64 });
+    const mean = (xs: typeof scored) => xs.reduce((a, s) => a + s.rewards.reduce((x, y) => x + y, 0) / N, 0) / xs.length;
+    const acc = mean(scored);
     const by = (kind: string) => scored.filter((s) => s.task.meta.kind === kind);
-    const mean = (xs: typeof scored) => xs.reduce((a, s) => a + s.rewards[0], 0) / xs.length;
-    console.log(`held-out greedy accuracy ${(100 * acc).toFixed(1)}% on ${scored.length} problems (taught ${(100 * mean(by('taught'))).toFixed(0)}%, untaught ${(100 * mean(by('untaught'))).toFixed(0)}%)`);
+    console.log(`held-out avg@${N} ${(100 * acc).toFixed(1)}% on ${scored.length} problems (taught ${(100 * mean(by('taught'))).toFixed(0)}%, untaught ${(100 * mean(by('untaught'))).toFixed(0)}%)`);
     expect(acc).toBeGreaterThanOrEqual(0.15);
     expect(acc).toBeLessThanOrEqual(0.6);
     expect(mean(by('taught'))).toBeGreaterThan(mean(by('untaught')));
