@@ -6,6 +6,7 @@
  *   build.json       seed, settings, machine, date, timings, loss curve and metrics
  *
  *   npx tsx scripts/build-world.ts [--out public/world] [--seed 1]
+ *   npx tsx scripts/build-world.ts --init <built world> --stages '<json>'   (continue training a built world)
  *   npx tsx scripts/build-world.ts --measure-only [--out public/world]   (re-measure a built world, rewrite build.json's metrics)
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -78,21 +79,36 @@ async function main(): Promise<void> {
   const out = argValue('out') ?? 'public/world';
   if (process.argv.includes('--measure-only')) return measureOnly(out);
   const settings: WorldBuildSettings = { ...WORLD_BUILD_DEFAULTS, seed: Number(argValue('seed') ?? WORLD_BUILD_DEFAULTS.seed) };
+  const initDir = argValue('init');
+  const stages = argValue('stages');
+  if (stages) settings.pretrain = { ...settings.pretrain, stages: JSON.parse(stages) as WorldBuildSettings['pretrain']['stages'] };
+  const previous = initDir ? (JSON.parse(await readFile(join(initDir, 'build.json'), 'utf8')) as Record<string, unknown>) : null;
+  const init = initDir ? (await openModel(new NodeFolderSource(join(initDir, MODEL_DIR)))).weights : undefined;
   const t0 = performance.now();
   let last = performance.now();
-  const b = await buildWorld(settings, out, (l) => {
-    if (l.step % 100 === 0) {
-      const now = performance.now();
-      console.log(`step ${l.step} (stage ${l.stage}) ${l.kind} loss ${l.loss.toFixed(4)}, ${((now - last) / 100).toFixed(0)} ms/step`);
-      last = now;
-    }
-  });
+  const recent: PretrainLog[] = [];
+  const b = await buildWorld(
+    settings,
+    out,
+    (l) => {
+      recent.push(l);
+      if (l.step % 100 === 0) {
+        const now = performance.now();
+        const [c] = lossCurve(recent.splice(0), 100);
+        console.log(`step ${l.step} (stage ${l.stage}) loss plain ${c.plain ?? '-'} memory ${c.memory ?? '-'}, ${((now - last) / 100).toFixed(0)} ms/step`);
+        last = now;
+      }
+    },
+    init,
+  );
   console.log(`trained ${b.parameters} parameters in ${b.pretrainSeconds.toFixed(0)} s; measuring`);
   const tm = performance.now();
   const metrics = await measureBuilt(out, b.suite, settings.seed);
   const report = {
     seed: settings.seed,
     settings,
+    // A continued build: the build its training started from (its own record, metrics left out).
+    continuedFrom: previous ? { ...previous, metrics: undefined } : null,
     measure: { ...MEASURE_DEFAULTS, seed: settings.seed },
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
     date: new Date().toISOString(),

@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseModelConfig } from '../../src/engine/models/config';
 import type { WritableDtype } from '../../src/engine/models/safetensors';
+import type { WeightMap } from '../../src/engine/models/types';
 import { loadTokenizer } from '../../src/engine/models/tokenizer';
 
 import { nodeCpuBackend } from '../../src/engine/runtime/node-backend';
@@ -66,7 +67,11 @@ export interface WorldBuild {
   files: string[];
 }
 
-export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?: (l: PretrainLog) => void): Promise<WorldBuild> {
+/**
+ * Build the world into `outDir`. `init` continues training from weights built earlier with the
+ * same settings (the tokenizer and config are rebuilt from the seed and must match them).
+ */
+export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?: (l: PretrainLog) => void, init?: WeightMap): Promise<WorldBuild> {
   const world = makeWorld(s.seed, s.world);
   const suite = generateSuite(world, s.suite);
   const ctx: CorpusContext = { world, exclude: new Set(suite.map((t) => t.problem)), options: s.corpus };
@@ -82,7 +87,7 @@ export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?:
   raw.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[s.dtype];
   const config = parseModelConfig(raw);
   const tok = loadTokenizer(tk.tokenizerJson, tk.tokenizerConfig, { vocabSize: config.vocabSize });
-  const weights = initWorldWeights(config, s.seed);
+  const weights = init ?? initWorldWeights(config, s.seed);
   const res = await pretrain({ backend: nodeCpuBackend(), config, weights, tok, ctx, settings: { ...s.pretrain, seed: s.seed }, onStep });
   await mkdir(outDir, { recursive: true });
   const files = (await writeWorldModel(join(outDir, MODEL_DIR), raw, tk, res.weights, s.dtype)).map((f) => `${MODEL_DIR}/${f}`);
