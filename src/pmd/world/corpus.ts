@@ -56,6 +56,13 @@ export interface CorpusOptions {
   feedbackBlock: number;
   /** Chance per slot of lessons excluding wrong operations. */
   exclusionLessons: number;
+  /**
+   * Most strategies about other names a row adds (when it adds any, distractorStrategy), and
+   * the chance of lessons about other names: retrieved memory is mostly about other problems'
+   * procedures, and the model must read past it. 1 and 0 leave the row as the first builds drew it.
+   */
+  maxDistractors: number;
+  distractorLessons: number;
 }
 
 export const CORPUS_DEFAULTS: CorpusOptions = {
@@ -67,6 +74,8 @@ export const CORPUS_DEFAULTS: CorpusOptions = {
   solutionBlock: 0.12,
   feedbackBlock: 0.12,
   exclusionLessons: 0.2,
+  maxDistractors: 1,
+  distractorLessons: 0,
 };
 
 /** How a slot's procedure is explained in a memory row. */
@@ -182,8 +191,19 @@ function memoryRow(ctx: CorpusContext, rng: Prng): CorpusRow {
   }
   if (n > 1 && chance(rng, 0.5)) strategies.push(strategyForOrder(slots[0].name, slots[1].name));
   if (chance(rng, o.distractorStrategy)) {
-    const d = other();
-    strategies.splice(Math.floor(rng.next() * (strategies.length + 1)), 0, strategyForFact(d.name, d.op));
+    const count = o.maxDistractors > 1 ? 1 + Math.floor(rng.next() * o.maxDistractors) : 1;
+    for (let i = 0; i < count; i++) {
+      const d = other();
+      const item = o.maxDistractors > 1 && chance(rng, 0.3) ? strategyForOrder(d.name, other().name) : strategyForFact(d.name, d.op);
+      strategies.splice(Math.floor(rng.next() * (strategies.length + 1)), 0, item);
+    }
+  }
+  if (o.distractorLessons > 0 && chance(rng, o.distractorLessons)) {
+    for (let i = 1 + Math.floor(rng.next() * 2); i > 0; i--) {
+      const d = other();
+      const item = chance(rng, 0.5) ? lessonOnlyFit(d.name, d.op) : lessonRuledOut(d.name, choose(rng, OPERATIONS.filter((x) => x !== d.op)));
+      lessons.splice(Math.floor(rng.next() * (lessons.length + 1)), 0, item);
+    }
   }
   if (chance(rng, 0.05)) lessons.push(chance(rng, 0.5) ? ANSWER_LINE_LESSON : KEEP_LENGTH_LESSON);
 
