@@ -6,7 +6,7 @@
  *   build.json       seed, settings, machine, date, timings, loss curve and metrics
  *
  *   npx tsx scripts/build-world.ts [--out public/world] [--seed 1]
- *   npx tsx scripts/build-world.ts --init <built world> --stages '<json>'   (continue training a built world)
+ *   npx tsx scripts/build-world.ts --init <built world> --stages '<json>'   (continue a built world: one phase of these stages)
  *   npx tsx scripts/build-world.ts --measure-only [--out public/world]   (re-measure a built world, rewrite build.json's metrics)
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const settings: WorldBuildSettings = { ...WORLD_BUILD_DEFAULTS, seed: Number(argValue('seed') ?? WORLD_BUILD_DEFAULTS.seed) };
   const initDir = argValue('init');
   const stages = argValue('stages');
-  if (stages) settings.pretrain = { ...settings.pretrain, stages: JSON.parse(stages) as WorldBuildSettings['pretrain']['stages'] };
+  if (stages) settings.pretrain = { ...settings.pretrain, phases: [JSON.parse(stages) as WorldBuildSettings['pretrain']['phases'][number]] };
   const previous = initDir ? (JSON.parse(await readFile(join(initDir, 'build.json'), 'utf8')) as Record<string, unknown>) : null;
   const init = initDir ? (await openModel(new NodeFolderSource(join(initDir, MODEL_DIR)))).weights : undefined;
   const t0 = performance.now();

@@ -44,8 +44,8 @@ const only = arg('only', '').split(',').filter(Boolean);
  * split), and frozen-memory building its memory for a few steps instead of a full pass.
  */
 const EXPERIMENT_SETTINGS = {
-  steps: Number(arg('steps', '12')),
-  eval: { every: 4, n: 2, k: 2, maxProblems: 32 },
+  steps: Number(arg('steps', '10')),
+  eval: { every: 5, n: 2, k: 2, maxProblems: 32 },
   memoryBuildSteps: 3,
 };
 

@@ -29,7 +29,12 @@ export interface WorldBuildSettings {
   tokenizer: { sampleRows: number; merges: number };
   /** vocabSize null: the tokenizer's size rounded up to a multiple of 64. */
   model: Omit<WorldModelShape, 'vocabSize'> & { vocabSize: number | null };
-  pretrain: Omit<PretrainSettings, 'seed'>;
+  /**
+   * Training phases, each a list of stages run by one pretrain() call (its own corpus stream,
+   * drawn from the start of the seed's stream); a phase starts from the weights the previous
+   * one ended with. This is exactly what continuing a built world (`--init`) does.
+   */
+  pretrain: Omit<PretrainSettings, 'seed' | 'stages'> & { phases: PretrainSettings['stages'][] };
   dtype: WritableDtype;
 }
 
@@ -41,10 +46,38 @@ export const WORLD_BUILD_DEFAULTS: WorldBuildSettings = {
   tokenizer: { sampleRows: 3000, merges: 500 },
   model: { hiddenSize: 128, layers: 4, heads: 4, kvHeads: 2, headDim: 32, intermediate: 384, vocabSize: null },
   pretrain: {
-    stages: [
-      { steps: 400, lr: 3e-3, warmup: 50, memoryShare: 0 },
-      { steps: 1400, lr: 2e-3, warmup: 50, memoryShare: 0.75 },
-      { steps: 200, lr: 5e-4, warmup: 20, memoryShare: 0.5 },
+    phases: [
+      // Taught procedures and chaining, then reading memory, then an anneal.
+      [
+        { steps: 400, lr: 3e-3, warmup: 50, memoryShare: 0 },
+        { steps: 1400, lr: 2e-3, warmup: 50, memoryShare: 0.75 },
+        { steps: 200, lr: 5e-4, warmup: 20, memoryShare: 0.5 },
+      ],
+      // Chains read from memory in the problem's order (the first phase left the model applying
+      // the procedure memory mentions last first).
+      [{ steps: 500, lr: 1e-3, warmup: 20, memoryShare: 0.8, corpus: { chainShare: 0.7 } }],
+      // Memory mostly about other names, as retrieval gives it: read past it.
+      [
+        {
+          steps: 500,
+          lr: 1e-3,
+          warmup: 20,
+          memoryShare: 0.85,
+          corpus: { chainShare: 0.7, nonceShare: 0.5, distractorStrategy: 0.7, maxDistractors: 4, distractorLessons: 0.5, behaviorsBlock: 0.6 },
+        },
+      ],
+      // The same with taught names in most slots and the loop's solution and feedback blocks
+      // more often (a PMD run's teacher contexts): a teacher that mentions other names must not
+      // move probability onto them.
+      [
+        {
+          steps: 500,
+          lr: 1e-3,
+          warmup: 20,
+          memoryShare: 0.85,
+          corpus: { chainShare: 0.7, nonceShare: 0.3, distractorStrategy: 0.7, maxDistractors: 4, distractorLessons: 0.5, behaviorsBlock: 0.6, solutionBlock: 0.3, feedbackBlock: 0.3 },
+        },
+      ],
     ],
     batch: { plain: 32, memory: 16 },
     poolBatches: 4,
@@ -87,8 +120,18 @@ export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?:
   raw.torch_dtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[s.dtype];
   const config = parseModelConfig(raw);
   const tok = loadTokenizer(tk.tokenizerJson, tk.tokenizerConfig, { vocabSize: config.vocabSize });
-  const weights = init ?? initWorldWeights(config, s.seed);
-  const res = await pretrain({ backend: nodeCpuBackend(), config, weights, tok, ctx, settings: { ...s.pretrain, seed: s.seed }, onStep });
+  let weights = init ?? initWorldWeights(config, s.seed);
+  const log: PretrainLog[] = [];
+  let ms = 0;
+  const { phases, ...common } = s.pretrain;
+  for (const stages of phases) {
+    const offset = log.length;
+    const r = await pretrain({ backend: nodeCpuBackend(), config, weights, tok, ctx, settings: { ...common, stages, seed: s.seed }, onStep: (l) => onStep?.({ ...l, step: l.step + offset }) });
+    log.push(...r.log.map((l) => ({ ...l, step: l.step + offset })));
+    ms += r.ms;
+    weights = r.weights;
+  }
+  const res = { weights, log, ms };
   await mkdir(outDir, { recursive: true });
   const files = (await writeWorldModel(join(outDir, MODEL_DIR), raw, tk, res.weights, s.dtype)).map((f) => `${MODEL_DIR}/${f}`);
   await writeFile(join(outDir, TASKS_FILE), suiteJsonl(suite));

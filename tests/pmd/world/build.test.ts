@@ -16,10 +16,7 @@ const SMALL: WorldBuildSettings = {
   tokenizer: { sampleRows: 200, merges: 100 },
   model: { hiddenSize: 32, layers: 1, heads: 2, kvHeads: 1, headDim: 16, intermediate: 64, vocabSize: null },
   pretrain: {
-    stages: [
-      { steps: 12, lr: 1e-2, warmup: 0, memoryShare: 0 },
-      { steps: 3, lr: 1e-2, warmup: 0, memoryShare: 1 },
-    ],
+    phases: [[{ steps: 12, lr: 1e-2, warmup: 0, memoryShare: 0 }], [{ steps: 3, lr: 1e-2, warmup: 0, memoryShare: 1 }]],
     batch: { plain: 8, memory: 2 },
     poolBatches: 1,
     weightDecay: 0.01,
