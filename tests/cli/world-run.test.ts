@@ -4,7 +4,7 @@
  * (and every item says so), and `pmd-lab eval` with no model evaluates the shipped model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCli } from './run-cli';
@@ -22,12 +22,15 @@ const lines = async (f: string) => (await readFile(f, 'utf8')).split('\n').filte
 describe('the embedded world through the CLI', () => {
   it('one PMD step on the shipped model: rollouts verified, rule reflections, a distillation update', async () => {
     const out = path.join(dir, 'run');
-    const r = await runCli(['run', '--out', out, '--steps', '1', '--no-progress']);
+    // The world's settings, with a small final evaluation to keep the test short.
+    const small = path.join(dir, 'small.json');
+    await writeFile(small, JSON.stringify({ eval: { n: 2, k: 2, maxProblems: 8 } }));
+    const r = await runCli(['run', '--out', out, '--config', small, '--steps', '1', '--no-progress']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const cfg = JSON.parse(await readFile(path.join(out, 'config.json'), 'utf8'));
     const world = JSON.parse(await readFile('public/world/run.json', 'utf8'));
-    expect(cfg).toMatchObject({ ...world, steps: 1 });
+    expect(cfg).toMatchObject({ ...world, steps: 1, eval: { ...world.eval, n: 2, k: 2, maxProblems: 8 } });
     const [m] = await lines(path.join(out, 'metrics.jsonl'));
     expect(m).toMatchObject({ step: 1, stage: 'train' });
     expect(m.loss).toEqual(expect.any(Number));
