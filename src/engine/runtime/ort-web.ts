@@ -118,6 +118,21 @@ function describeAdapter(info: GPUAdapterInfo | undefined): string {
   return [parts || 'unknown vendor', extra ? `(${extra})` : ''].filter(Boolean).join(' ');
 }
 
+/**
+ * A lost device (driver reset, GPU removed, the browser reclaiming it) makes every later run fail
+ * with a message about buffers or sessions. Raise it as an uncaught error instead: inside the
+ * engine worker that reaches the page as the Worker's error event, which the playground reports
+ * in plain words before it restarts the engine. Destroying the device on purpose is not a loss.
+ */
+function watchDeviceLoss(device: GPUDevice): void {
+  void device.lost.then((info) => {
+    if (info.reason === 'destroyed') return;
+    setTimeout(() => {
+      throw new Error(`the GPU device was lost (${info.message || info.reason || 'no reason given'})`);
+    });
+  });
+}
+
 /** A tiny graph run once on a new backend: proves the runtime loads and really computes. */
 async function warmUp(backend: WebBackend): Promise<void> {
   const g = new Graph('warmup');
@@ -162,6 +177,7 @@ export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntim
       await warmUp('webgpu');
       // ORT requests its own adapter and device; describe the device it actually uses.
       const device = await getOrtDevice(ort);
+      watchDeviceLoss(device);
       const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
       return {
         ort,

@@ -5,9 +5,12 @@
  * are, in the worker).
  */
 import type { Behavior, ExperienceItem, InsightItem, MemoryState, ProblemMemory } from '../memory/types';
-import type { Rollout, RunState } from './state';
+import type { Rollout, RunRecord, RunState } from './state';
 
 export type RolloutView = Rollout & { pieces: string[] };
+
+/** A run record as the playground receives it: rollout records carry their text pieces too. */
+export type RunRecordView = Exclude<RunRecord, { kind: 'rollout' }> | { kind: 'rollout'; step: number; rollout: RolloutView };
 
 export interface RunView extends Omit<RunState, 'memory' | 'work'> {
   memory: {
@@ -51,4 +54,9 @@ export function runView(s: RunState, piece: (id: number) => string): RunView {
         }
       : null,
   };
+}
+
+/** The view of a record (rollouts get their token pieces; other records are passed as they are). */
+export function recordView(r: RunRecord, piece: (id: number) => string): RunRecordView {
+  return r.kind === 'rollout' ? { ...r, rollout: { ...r.rollout, pieces: r.rollout.tokens.map(piece) } } : r;
 }
