@@ -86,8 +86,8 @@ export class RunHost {
     if (o) await o.policy.release();
   }
 
-  private view(s: RunState, model: TrainableModel): RunView {
-    return runView(s, pieceOf(model));
+  private view(s: RunState, model: TrainableModel, ctx?: SuiteContext): RunView {
+    return runView(s, pieceOf(model), ctx ? (p) => ctx.prompt(p) : undefined);
   }
 
   private async start(id: number, model: TrainableModel, meta: RunMeta, suiteText: string, config: PmdConfig | null): Promise<void> {
@@ -112,7 +112,7 @@ export class RunHost {
       });
       const driver = await RunDriver.open(ctx, store, services, config, {
         onTransition: (s, records) => {
-          if (this.activeId !== null) this.emit({ type: 'run-transition', id: this.activeId, runId: meta.id, view: this.view(s, model), records: records.map((record) => ({ seq: s.seq, record: recordView(record, pieceOf(model)) })) });
+          if (this.activeId !== null) this.emit({ type: 'run-transition', id: this.activeId, runId: meta.id, view: this.view(s, model, ctx), records: records.map((record) => ({ seq: s.seq, record: recordView(record, pieceOf(model)) })) });
         },
         onProgress: (p) => {
           if (this.activeId !== null) this.emit({ type: 'run-progress', id: this.activeId, runId: meta.id, step: p.step, phase: p.phase, what: p.what, done: p.done, total: p.total });
@@ -123,7 +123,7 @@ export class RunHost {
       await policy.release();
       throw e;
     }
-    this.emit({ type: 'run-opened', id, meta, view: this.view(this.open.driver.state, model) });
+    this.emit({ type: 'run-opened', id, meta, view: this.view(this.open.driver.state, model, ctx) });
   }
 
   /** The request whose events transitions belong to (the one advancing the run). */
@@ -182,7 +182,7 @@ export class RunHost {
     }
     const reason = state.phase === 'done' ? 'done' : shouldStop() ? 'paused' : 'boundary';
     await lib.saveMeta((o.meta = { ...o.meta, status: state.phase === 'done' ? 'done' : 'paused' }));
-    this.emit({ type: 'run-stopped', id, runId, view: this.view(state, o.model), reason });
+    this.emit({ type: 'run-stopped', id, runId, view: this.view(state, o.model, o.ctx), reason });
   }
 
   async freeze(id: number, runId: string, change: { policy?: boolean; memory?: boolean }): Promise<void> {
@@ -193,7 +193,7 @@ export class RunHost {
     } finally {
       this.activeId = null;
     }
-    this.emit({ type: 'run-stopped', id, runId, view: this.view(o.driver.state, o.model), reason: 'boundary' });
+    this.emit({ type: 'run-stopped', id, runId, view: this.view(o.driver.state, o.model, o.ctx), reason: 'boundary' });
   }
 
   /** Rollout records carry text pieces decoded with `model` (the open run's model, else the loaded one if the run was made with it). */

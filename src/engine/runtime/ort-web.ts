@@ -50,7 +50,7 @@ async function loadOrt(wasmPaths?: string): Promise<OrtWeb> {
   if (!loaded) {
     // The webgpu entry has the same API (and type definitions) as the package root.
     loaded = (await import('onnxruntime-web/webgpu')) as unknown as OrtWeb;
-    loaded.env.logLevel = 'warning';
+    loaded.env.logLevel = 'error';
   }
   loaded.env.wasm.wasmPaths = resolveWasmPaths(wasmPaths);
   return loaded;
@@ -81,6 +81,9 @@ export function sessionOptionsFor(backend: WebBackend): InferenceSession.Session
   return {
     executionProviders: backend === 'webgpu' ? [{ name: 'webgpu' }] : ['wasm'],
     graphOptimizationLevel: 'all',
+    // Errors only: ORT's warnings (e.g. shape ops placed on the CPU by design) are not problems
+    // and would fill the browser console of every session.
+    logSeverityLevel: 3,
   };
 }
 

@@ -20,6 +20,8 @@ export interface RunView extends Omit<RunState, 'memory' | 'work'> {
     lastConsolidation: number;
   };
   work: (Omit<NonNullable<RunState['work']>, 'rollouts' | 'clusters'> & { rollouts: RolloutView[]; clusters: { members: string[] }[] | null }) | null;
+  /** The student's prompt (the question as posed) of each problem of the step in progress, when the host gives them. */
+  prompts?: Record<string, string>;
 }
 
 const strip = <T extends { embedding: number[] }>(x: T): Omit<T, 'embedding'> => {
@@ -40,10 +42,11 @@ export function memoryView(m: MemoryState): RunView['memory'] {
   };
 }
 
-/** The view of a state; `piece` decodes one token id (the model's tokenizer). */
-export function runView(s: RunState, piece: (id: number) => string): RunView {
+/** The view of a state; `piece` decodes one token id (the model's tokenizer); `prompt` gives a problem's question. */
+export function runView(s: RunState, piece: (id: number) => string, prompt?: (problem: string) => string): RunView {
   const { memory, work, ...rest } = s;
   return {
+    ...(prompt && work ? { prompts: Object.fromEntries(work.problems.map((p) => [p, prompt(p)])) } : {}),
     ...rest,
     memory: memoryView(memory),
     work: work
