@@ -45,6 +45,13 @@ export function LoadProgress() {
           })}
         </ul>
       )}
+      {load.status === 'done' && load.stages.length > 0 && (
+        <ul className="stages small muted" data-testid="load-stages">
+          {load.stages.map((s, i) => (
+            <li key={i}>{s}</li>
+          ))}
+        </ul>
+      )}
       {load.stage && (
         <p className="muted small stage" data-testid="load-stage">
           {load.status === 'failed' ? 'Failed while ' : ''}
