@@ -5,7 +5,6 @@
  * run's id is kept across reloads: the run itself lives in IndexedDB, owned by the worker.
  */
 import { create } from 'zustand';
-import { createJSONStorage, persist } from 'zustand/middleware';
 import type { EngineEvent, RunMeta, RunView } from '../../worker/protocol';
 import { emptyIndex, type RecordIndex } from './records';
 
@@ -65,12 +64,26 @@ export const INITIAL_RUN: RunRuntime = {
   compareBusy: false,
 };
 
-export const useRun = create<RunRuntime & { openRunId: string | null }>()(
-  persist(() => ({ ...INITIAL_RUN, openRunId: null as string | null }), {
-    name: 'pmd-lab.run',
-    version: 1,
-    storage: createJSONStorage(() => localStorage),
-    partialize: (s) => ({ openRunId: s.openRunId }),
-    merge: (p, current) => ({ ...current, openRunId: typeof (p as { openRunId?: unknown })?.openRunId === 'string' ? (p as { openRunId: string }).openRunId : null }),
-  }),
-);
+const OPEN_RUN_KEY = 'pmd-lab.run';
+
+function storedOpenRun(): string | null {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(OPEN_RUN_KEY) ?? 'null');
+    return typeof v === 'object' && v !== null && typeof (v as { openRunId?: unknown }).openRunId === 'string' ? (v as { openRunId: string }).openRunId : null;
+  } catch {
+    return null;
+  }
+}
+
+export const useRun = create<RunRuntime & { openRunId: string | null }>(() => ({ ...INITIAL_RUN, openRunId: storedOpenRun() }));
+
+// Only the open run's id is kept, written when it changes (not on every transition, as a persist
+// middleware would).
+useRun.subscribe((s, prev) => {
+  if (s.openRunId === prev.openRunId) return;
+  try {
+    localStorage.setItem(OPEN_RUN_KEY, JSON.stringify({ openRunId: s.openRunId }));
+  } catch {
+    // storage full or blocked: the run stays in the library; it is just not reopened by itself
+  }
+});
