@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { expectNoConsoleProblems, openView, records, region, setupParam, SMALL_RUN, waitSettled, watch } from './helpers/run';
+import { expectNoConsoleProblems, openView, records, region, setupParam, shoot, SMALL_RUN, waitSettled, watch } from './helpers/run';
 
 async function download(page: Page, button: string): Promise<{ name: string; text: string; bytes: Buffer }> {
   const [d] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: button, exact: true }).click()]);
@@ -84,6 +84,14 @@ test('keyboard-only controls, a reload mid-run resumes, an engine failure is rec
   const seqs = [...new Set(recs.map((r) => r.seq))];
   expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-points', '3');
+  for (const size of [
+    { width: 1440, height: 900 },
+    { width: 1280, height: 720 },
+  ]) {
+    await page.setViewportSize(size);
+    await shoot(page, 'wasm-3-steps-page');
+    await shoot(page, 'wasm-3-steps-curves', region(page, 'Curves'));
+  }
 
   // Exports: memory as JSONL (one line per item the view holds), metrics as CSV (one row per step), the run file.
   const { view } = await openView(page);

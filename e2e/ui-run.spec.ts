@@ -4,7 +4,7 @@
  * advance phase by phase through a step and check that each panel shows that step's data as the
  * store and the worker's records hold it (counts and texts, not fixtures); export the adapter
  * (PEFT names in the zip); Freeze policy keeps the exported adapter byte-identical across the
- * next step. Screenshots of each panel at 1440x900 and 1280x720 go to test-results/screenshots/.
+ * next step (and Freeze memory keeps memory as it was). Screenshots of each panel at 1440x900 and 1280x720 go to test-results/screenshots/.
  */
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
@@ -166,28 +166,32 @@ test('a run on WebGPU phase by phase: the panels show the step’s records; Free
   await expect(page.getByTestId('chart-eval')).toHaveAttribute('data-points', m.eval ? '1' : '0');
   await expect(page.getByTestId('chart-time')).toHaveAttribute('data-points', String(recs.filter((r) => r.record.kind === 'timing').length));
 
-  await shootPanels(page, 'run-step1');
-
   // Export adapter: a PEFT zip.
   const before = await downloadAdapter(page);
   expect([...before.keys()].sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
   expect(JSON.parse(before.get('adapter_config.json')!.toString('utf8'))).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM' });
 
-  // Freeze policy, then the whole of step 2: the adapter does not change by a byte.
-  const freeze = page.getByRole('switch', { name: 'Freeze policy' });
-  await freeze.click();
-  await expect(freeze).toBeChecked();
-  await waitSettled(page);
+  // Freeze policy (and memory, which also spares step 2 the reflections), then the whole of
+  // step 2: the adapter does not change by a byte, and memory does not change at all.
+  const memoryBefore = (await openView(page)).view.memory;
+  for (const name of ['Freeze policy', 'Freeze memory']) {
+    const sw = page.getByRole('switch', { name });
+    await sw.click();
+    await expect(sw).toBeChecked();
+    await waitSettled(page);
+  }
   await expect(region(page, 'Ablations').getByTestId('control-log')).toContainText('step 2: policy frozen');
+  await expect(region(page, 'Ablations').getByTestId('control-log')).toContainText('step 2: memory frozen');
   await page.getByRole('button', { name: 'Step', exact: true }).click();
   expect(await waitSettled(page)).toContain('Run complete');
   const after = await downloadAdapter(page);
   expect(after.get('adapter_model.safetensors')!.equals(before.get('adapter_model.safetensors')!)).toBe(true);
   expect(after.get('adapter_config.json')!.equals(before.get('adapter_config.json')!)).toBe(true);
+  expect((await openView(page)).view.memory).toEqual(memoryBefore);
   await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-points', '2');
   // Step 2 had no update: its loss is missing from the curve.
   await expect(page.getByTestId('chart-loss')).toHaveAttribute('data-points', m.loss === null ? '0' : '1');
 
-  await shootPanels(page, 'run-done');
+  await shootPanels(page, 'run');
   expectNoConsoleProblems(w);
 });
