@@ -108,5 +108,32 @@ test('keyboard-only controls, a reload mid-run resumes, an engine failure is rec
   const listed = await page.getByTestId('run-library').locator('tbody tr').count();
   await page.getByTestId('import-run').setInputFiles({ name: runFile.name, mimeType: 'application/zip', buffer: runFile.bytes });
   await expect(page.getByTestId('run-library').locator('tbody tr')).toHaveCount(listed + 1);
+
+  // The imported copy is a run on the same suite: compared in Ablations, overlaid in Curves
+  // with the settings that differ from this run's (none).
+  await expect(page.getByTestId('variant-comparison').locator('tbody tr')).toHaveCount(2);
+  await page.getByRole('checkbox', { name: /^Overlay .* in Curves$/ }).check();
+  await expect(page.getByTestId('chart-reward')).toContainText('(same settings)');
+
+  // The same question with and without the run's memory, on demand.
+  await region(page, 'Teacher view').getByTestId('compare').click();
+  const comparison = region(page, 'Teacher view').getByTestId('comparison');
+  await expect(comparison).toContainText('Without memory', { timeout: 60_000 });
+  await expect(comparison).toContainText('With the run’s memory in the prompt');
+
+  // A public dataset file becomes a task suite through the worker's importer.
+  await page.getByRole('button', { name: 'Unfold' }).click();
+  await page.getByTestId('import-format').selectOption('gsm8k');
+  const gsm8k = ['{"question": "What is 2 + 3?", "answer": "2 + 3 = 5\\n#### 5"}', '{"question": "What is 4 * 6?", "answer": "4 * 6 = 24\\n#### 24"}'].join('\n');
+  await page.getByTestId('import-suite').setInputFiles({ name: 'gsm8k-sample.jsonl', mimeType: 'application/jsonl', buffer: Buffer.from(gsm8k) });
+  await expect(page.getByTestId('suite-info')).toContainText('gsm8k-sample: 2 tasks (2 train, 0 test)');
+  await expect(page.getByRole('radio', { name: /gsm8k-sample/ })).toBeChecked();
+
+  // The whole setup as a link: the changed fields and the suite travel in ?setup=.
+  await page.getByTestId('suite-arithmetic').check();
+  await page.getByRole('button', { name: 'Copy a link to this setup' }).click();
+  const link = new URL(await page.getByTestId('share-link').inputValue());
+  const shared = JSON.parse(Buffer.from(link.searchParams.get('setup')!, 'base64url').toString('utf8')) as { v: string; o: Record<string, unknown>; s: unknown };
+  expect(shared).toMatchObject({ v: 'pmd', o: { steps: 3, problemsPerStep: 2, 'rollout.maxNewTokens': 12 }, s: { kind: 'shipped', name: 'arithmetic' } });
   expectNoConsoleProblems(w);
 });
