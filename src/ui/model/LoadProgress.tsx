@@ -46,11 +46,11 @@ export function LoadProgress() {
         </ul>
       )}
       {load.status === 'done' && load.stages.length > 0 && (
-        <ul className="stages small muted" data-testid="load-stages">
+        <div className="stages small muted" data-testid="load-stages">
           {load.stages.map((s, i) => (
-            <li key={i}>{s}</li>
+            <p key={i}>{s}</p>
           ))}
-        </ul>
+        </div>
       )}
       {load.stage && (
         <p className="muted small stage" data-testid="load-stage">

@@ -3,20 +3,20 @@
  * dataset format), the variant preset, every hyperparameter, a shareable link of the whole
  * setup, and the library of runs stored in this browser. Folds to one line while a run is open.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo } from 'react';
 import { VARIANTS, type Variant } from '../../worker/protocol';
-import { HAS_WORLD } from '../embedded';
 import { useOpen } from '../layout';
 import { useRun } from '../run/store';
 import { useSession } from '../session';
 import { useLab } from '../store';
 import { ConfigForm } from './ConfigForm';
 import { draftProblems, effectiveConfig } from './config-draft';
-import { createFromSetup, defaultRunName, importSuite, refreshSuiteInfo } from './controller';
+import { createFromSetup, defaultRunName, refreshSuiteInfo } from './controller';
 import { RunLibrary } from './RunLibrary';
-import { shareLink } from './share';
+import { ShareLink } from './ShareLink';
+import { SuitePicker } from './SuitePicker';
 import { baseFor, useSetup } from './store';
-import { IMPORT_FORMATS, SHIPPED_SUITES, suiteName, type ImportFormat } from './suites';
+import { suiteName } from './suites';
 
 export const VARIANT_ABOUT: Record<Variant, string> = {
   pmd: 'Policy and memory evolve together; the teacher reads the memory levels chosen.',
@@ -137,105 +137,5 @@ export function SetupPanel() {
       )}
       <RunLibrary />
     </section>
-  );
-}
-
-function SuitePicker() {
-  const suite = useSetup((s) => s.suite);
-  const custom = useSetup((s) => s.custom);
-  const info = useSetup((s) => s.suiteInfo);
-  const error = useSetup((s) => s.suiteError);
-  const importing = useSetup((s) => s.importing);
-  const setSuite = useSetup((s) => s.setSuite);
-  const engineReady = useLab((l) => l.engine.state === 'ready');
-  const [format, setFormat] = useState<ImportFormat>('project');
-  const name = suiteName(suite, custom);
-  return (
-    <fieldset className="suites">
-      <legend>Task suite</legend>
-      {HAS_WORLD && (
-        <label className="check">
-          <input type="radio" name="suite" checked={suite.kind === 'world'} onChange={() => setSuite({ kind: 'world' })} />
-          world <span className="hint">the embedded world’s tasks (its run settings are the defaults)</span>
-        </label>
-      )}
-      {SHIPPED_SUITES.map((x) => (
-        <label key={x.name} className="check">
-          <input type="radio" name="suite" checked={suite.kind === 'shipped' && suite.name === x.name} onChange={() => setSuite({ kind: 'shipped', name: x.name })} data-testid={`suite-${x.name}`} />
-          {x.name} <span className="hint">{x.about}</span>
-        </label>
-      ))}
-      {custom && (
-        <label className="check">
-          <input type="radio" name="suite" checked={suite.kind === 'custom'} onChange={() => setSuite({ kind: 'custom' })} />
-          {custom.name} <span className="hint">imported: {custom.origin}</span>
-        </label>
-      )}
-      <div className="row import">
-        <label className="field">
-          <span>Import a file as</span>
-          <select value={format} onChange={(e) => setFormat(e.target.value as ImportFormat)} data-testid="import-format">
-            {IMPORT_FORMATS.map((f) => (
-              <option key={f.format} value={f.format}>
-                {f.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="file-pick secondary-pick">
-          {importing ? 'Importing…' : 'Choose file…'}
-          <input
-            type="file"
-            accept=".jsonl,.json"
-            disabled={importing || !engineReady}
-            onChange={(e) => {
-              const f = e.target.files?.[0];
-              e.target.value = '';
-              if (f) void importSuite(f, format);
-            }}
-            data-testid="import-suite"
-          />
-        </label>
-      </div>
-      <p className="hint" data-testid="suite-info">
-        {info && info.name === name
-          ? `${name}: ${info.tasks} tasks (${info.train} train, ${info.test} test)${info.skipped ? `; skipped ${info.skipped}` : ''}${info.problems.length ? `; ${info.problems.length} problems, first: ${info.problems[0]}` : ''}`
-          : error
-            ? ''
-            : `${name}: checking…`}
-      </p>
-      {error && <p className="field-error">{error}</p>}
-    </fieldset>
-  );
-}
-
-function ShareLink() {
-  const backend = useLab((s) => s.backend);
-  const [link, setLink] = useState<string | null>(null);
-  const [copied, setCopied] = useState(false);
-  return (
-    <>
-      <button
-        type="button"
-        className="link"
-        onClick={() => {
-          const l = shareLink(backend);
-          setLink(l);
-          setCopied(false);
-          navigator.clipboard?.writeText(l).then(
-            () => setCopied(true),
-            () => setCopied(false),
-          );
-        }}
-      >
-        Copy a link to this setup
-      </button>
-      {link && (
-        <label className="field grow share">
-          <span>{copied ? 'Copied to the clipboard:' : 'Link (copy it from here):'}</span>
-          <input type="text" readOnly value={link} onFocus={(e) => e.currentTarget.select()} data-testid="share-link" />
-        </label>
-      )}
-    </>
   );
 }

@@ -7,7 +7,7 @@ import { useRun } from '../store';
 export function ExportPanel() {
   const open = useRun((s) => s.open !== null);
   const busy = useRun((s) => s.busy);
-  const metrics = useRun((s) => (s.recordsVersion >= 0 ? s.index.metrics.length : 0));
+  const metrics = useRun((s) => s.index.metrics.length);
   const activity = useSession((s) => s.activity);
   const disabled = !open || busy !== null;
   return (
