@@ -125,6 +125,7 @@ export function TrainPanel() {
       <p className="hint" aria-live="polite" data-testid="train-status">
         {t.status === 'starting' && 'Starting the trainer…'}
         {t.status === 'training' && t.progress && `Step ${t.progress.step} of ${t.progress.steps} · ${t.progress.phase}`}
+        {t.status === 'saving' && `Saving the adapter (${t.trainedSteps} steps) in this browser…`}
         {t.status === 'exporting' && 'Exporting the adapter…'}
         {idle && t.startedWith !== null && `${t.trainedSteps} steps trained${last ? ` · last step ${formatMs(last.ms)}, loss ${last.loss.toFixed(4)}, |g| ${last.gradNorm.toFixed(3)}` : ''}`}
         {idle && t.startedWith === null && (model ? 'No adapter yet.' : 'Load a model first.')}

@@ -91,8 +91,10 @@ async function trainNow(): Promise<void> {
         }
       },
     );
-    set({ status: 'idle', progress: null, error: done.stopped ? 'Stopped.' : null });
+    // Saving is part of the job: the panel says so, and nothing else starts until it is done.
+    set({ status: 'saving', progress: null, error: done.stopped ? 'Stopped.' : null });
     await persistAdapter();
+    set({ status: 'idle' });
   } catch (err) {
     set({ status: 'idle', progress: null, error: message(err) });
   }

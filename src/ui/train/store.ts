@@ -37,7 +37,7 @@ export interface StepPoint {
 }
 
 export interface TrainRuntime {
-  status: 'idle' | 'starting' | 'training' | 'exporting';
+  status: 'idle' | 'starting' | 'training' | 'saving' | 'exporting';
   /** The settings (as trainKey) the worker's current trainer was started with; null: none yet. */
   startedWith: string | null;
   trainedSteps: number;
