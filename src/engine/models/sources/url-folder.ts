@@ -34,6 +34,8 @@ export class UrlFolderSource implements FileSource {
   private readonly headers: Record<string, string>;
   private readonly signal: AbortSignal | undefined;
   private readonly maxFileBytes: number | undefined;
+  /** Bytes read so far by range() per file, for progress (a checkpoint is read tensor by tensor). */
+  private readonly rangeBytes = new Map<string, number>();
 
   constructor(opts: UrlFolderSourceOptions | string) {
     const o = typeof opts === 'string' ? { url: opts } : opts;
@@ -103,13 +105,23 @@ export class UrlFolderSource implements FileSource {
     const ctx = { source: this.label, file: name, what, total: bodyLength(res), signal: this.signal, maxBytes: this.maxFileBytes };
     if (res.status === 206) {
       const bytes = await readBody(res, ctx);
-      if (bytes.length === end - start) return bytes;
       // Servers clamp a range that runs past the end of the file.
-      throw this.outOfRange(name, start, end, contentRangeTotal(res));
+      if (bytes.length !== end - start) throw this.outOfRange(name, start, end, contentRangeTotal(res));
+      this.reportRange(name, bytes.length, contentRangeTotal(res));
+      return bytes;
     }
     const all = await readBody(res, ctx);
     checkRange(this.label, name, start, end, all.length);
+    this.reportRange(name, end - start, all.length);
     return all.slice(start, end);
+  }
+
+  /** Progress of a file read in ranges: the bytes read so far (at most its size) against its size. */
+  private reportRange(name: string, n: number, size: number | null): void {
+    if (!this.onProgress) return;
+    const sofar = (this.rangeBytes.get(name) ?? 0) + n;
+    this.rangeBytes.set(name, sofar);
+    this.onProgress({ file: name, loaded: size === null ? sofar : Math.min(sofar, size), total: size, fromCache: false });
   }
 
   private outOfRange(name: string, start: number, end: number, size: number | null): SourceError {

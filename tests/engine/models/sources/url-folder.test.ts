@@ -71,6 +71,18 @@ describe('UrlFolderSource', () => {
     expect((await rejection(src.range('config.json', 5, 2))).code).toBe('invalid');
   });
 
+  it('range() reports progress as the bytes of the file read so far, against its size', async () => {
+    const events: DownloadProgress[] = [];
+    const src = new UrlFolderSource({ url: base, label: 'tiny-qwen3', onProgress: (e) => events.push(e) });
+    const cuts = [0, 8, 70_000, 150_000, weights.length];
+    for (let i = 1; i < cuts.length; i++) await src.range('model.safetensors', cuts[i - 1]!, cuts[i]!);
+    const w = events.filter((e) => e.file === 'model.safetensors');
+    expect(w.length).toBeGreaterThanOrEqual(cuts.length - 1);
+    for (const e of w) expect(e.total).toBe(weights.length);
+    for (let i = 1; i < w.length; i++) expect(w[i]!.loaded).toBeGreaterThanOrEqual(w[i - 1]!.loaded);
+    expect(w.at(-1)).toEqual({ file: 'model.safetensors', loaded: weights.length, total: weights.length, fromCache: false });
+  });
+
   it('range() slices when the server ignores Range', async () => {
     const fakeFetch: typeof fetch = async () => new Response(config, { status: 200, headers: { 'content-length': String(config.length) } });
     const src = new UrlFolderSource({ url: '/models/x/', fetch: fakeFetch });
