@@ -37,6 +37,18 @@ const LEVELS: [string, string[]][] = [
 ];
 const only = arg('only', '').split(',').filter(Boolean);
 
+/**
+ * What every run of the experiment changes in the world's run.json, so that the 24 runs and
+ * their evaluations fit in about an hour on a 2-core CPU: fewer steps, a small in-run
+ * evaluation (for the curves; the table's numbers come from pmd-lab eval on the whole held-out
+ * split), and frozen-memory building its memory for a few steps instead of a full pass.
+ */
+const EXPERIMENT_SETTINGS = {
+  steps: Number(arg('steps', '10')),
+  eval: { every: 5, n: 2, k: 2, maxProblems: 32 },
+  memoryBuildSteps: 3,
+};
+
 interface Job {
   label: string;
   group: 'variant' | 'levels';
@@ -125,8 +137,8 @@ async function main(): Promise<void> {
   await mkdir(OUT, { recursive: true });
   await mkdir(DOCS, { recursive: true });
   const jobs: Job[] = [];
-  for (const v of VARIANTS) for (const seed of SEEDS) jobs.push({ label: v, group: 'variant', variant: v, seed, dir: path.join(OUT, `${v}-s${seed}`), config: { variant: v, seed } });
-  for (const [label, levels] of LEVELS) for (const seed of SEEDS) jobs.push({ label, group: 'levels', variant: 'pmd', seed, dir: path.join(OUT, `levels-${levels.length}-s${seed}`), config: { variant: 'pmd', seed, memoryLevels: levels } });
+  for (const v of VARIANTS) for (const seed of SEEDS) jobs.push({ label: v, group: 'variant', variant: v, seed, dir: path.join(OUT, `${v}-s${seed}`), config: { ...EXPERIMENT_SETTINGS, variant: v, seed } });
+  for (const [label, levels] of LEVELS) for (const seed of SEEDS) jobs.push({ label, group: 'levels', variant: 'pmd', seed, dir: path.join(OUT, `levels-${levels.length}-s${seed}`), config: { ...EXPERIMENT_SETTINGS, variant: 'pmd', seed, memoryLevels: levels } });
   const todo = jobs.filter((j) => !only.length || only.includes(j.variant));
   const started = Date.now();
   const scores = new Map<Job, number>();
@@ -147,10 +159,13 @@ async function main(): Promise<void> {
   const paper = ['pmd', 'pmd-transient', 'sdpo', 'grpo', 'frozen-memory', 'frozen-policy'];
   const levelRows = LEVELS.map(([label]) => ({ label, xs: todo.filter((j) => j.group === 'levels' && j.label === label).map((j) => scores.get(j)!) })).filter((r) => r.xs.length);
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
+  // A "## Discussion" section written by hand below the generated part survives a rerun.
+  const old = existsSync(path.join(DOCS, 'tiny.md')) ? await readFile(path.join(DOCS, 'tiny.md'), 'utf8') : '';
+  const discussion = old.includes('\n## Discussion') ? old.slice(old.indexOf('\n## Discussion') + 1) : '';
   const md = [
     '# The ablations on the embedded world',
     '',
-    `Produced by \`npm run experiment:tiny\` (${new Date().toISOString().slice(0, 10)}; ${minutes} min on this machine: AMD EPYC, 2 cores, onnxruntime-node CPU). Each run is \`pmd-lab run\` with the world's default settings and the given variant and seed; its student is then evaluated memory-free on the held-out split by \`pmd-lab eval --adapter\` (avg@n; the frozen-policy row evaluates the unchanged model with the run's memory in the prompt, \`--memory\`). Seeds: ${SEEDS.join(', ')}.`,
+    `Produced by \`npm run experiment:tiny\` (${new Date().toISOString().slice(0, 10)}; ${minutes} min on this machine: AMD EPYC, 2 cores, onnxruntime-node CPU). Each run is \`pmd-lab run\` with the world's default settings (public/world/run.json) changed by \`${JSON.stringify(EXPERIMENT_SETTINGS)}\` and the given variant and seed; its student is then evaluated memory-free on the held-out split by \`pmd-lab eval --adapter\` (avg@n; the frozen-policy row evaluates the unchanged model with the run's memory in the prompt, \`--memory\`). Seeds: ${SEEDS.join(', ')}.`,
     '',
     '| variant | held-out avg@n, mean ± sd (%) | per seed (%) |',
     '|---|---|---|',
@@ -171,6 +186,7 @@ async function main(): Promise<void> {
     '',
     '![Curves](tiny-curves.png)',
     '',
+    discussion,
   ];
   await writeFile(path.join(DOCS, 'tiny.md'), md.join('\n'));
   if (rows.length === VARIANTS.length) await plot(await curves(todo), path.join(DOCS, 'tiny-curves.png'));

@@ -13,6 +13,9 @@ export const PROMPT_RENDERERS: { [K in AnswerKind]: Renderer<K> } = {
   numeric: (t) => `${t.problem.trim()}\n\nWork it out step by step. Then give the final answer as a plain number on the last line, as "Answer: <number>".`,
   choice: (t) => renderChoice(t.problem, t.answer),
   code: (t) => renderCode(t.problem, t.answer),
+  // Shown as written: a text suite states its answer format in the problem or teaches it (the
+  // embedded world's model learned "Answer: <symbols>" in pretraining).
+  text: (t) => t.problem.trim(),
 };
 
 export function renderPrompt(task: Task): string {

@@ -82,9 +82,18 @@ export interface CodeAnswer {
   setup?: string;
 }
 
-export type Answer = NumericAnswer | ChoiceAnswer | CodeAnswer;
+/**
+ * An exact string: the response's last "Answer:" line, split on white space, must equal
+ * `value` split the same way. Feedback names the wrong positions, never the expected symbols.
+ */
+export interface TextAnswer {
+  kind: 'text';
+  value: string;
+}
+
+export type Answer = NumericAnswer | ChoiceAnswer | CodeAnswer | TextAnswer;
 export type AnswerKind = Answer['kind'];
-export const ANSWER_KINDS: readonly AnswerKind[] = ['numeric', 'choice', 'code'];
+export const ANSWER_KINDS: readonly AnswerKind[] = ['numeric', 'choice', 'code', 'text'];
 
 /** Where an imported task came from. */
 export interface TaskSource {

@@ -18,6 +18,7 @@ import {
   type CodeAnswer,
   type CodeTest,
   type NumericAnswer,
+  type TextAnswer,
   type Task,
   type TaskSource,
 } from './types';
@@ -77,6 +78,7 @@ export const ANSWER_VALIDATORS: { [K in AnswerKind]: AnswerValidator<K> } = {
   numeric: validateNumeric,
   choice: validateChoice,
   code: validateCode,
+  text: validateText,
 };
 
 export function validateAnswer(raw: unknown, sink: ProblemSink): Answer | null {
@@ -103,6 +105,15 @@ function validateNumeric(raw: Record<string, unknown>, sink: ProblemSink): Numer
   const out: NumericAnswer = { kind: 'numeric', value: raw.value as number };
   if (raw.tolerance !== undefined) out.tolerance = raw.tolerance as number;
   return out;
+}
+
+function validateText(raw: Record<string, unknown>, sink: ProblemSink): TextAnswer | null {
+  const before = sink.problems.length;
+  onlyKnown(raw, ['kind', 'value'], sink);
+  if (typeof raw.value !== 'string' || raw.value.trim() === '') sink.at('value').report(`must be a non-empty string, got ${shown(raw.value)}`);
+  else if (raw.value.includes('\n')) sink.at('value').report('must be one line (the answer line of a response is one line)');
+  if (sink.problems.length > before) return null;
+  return { kind: 'text', value: raw.value as string };
 }
 
 function validateChoice(raw: Record<string, unknown>, sink: ProblemSink): ChoiceAnswer | null {

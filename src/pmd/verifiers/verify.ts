@@ -8,6 +8,7 @@ import type { AnswerKind, Task, TestSplit } from '../tasks/types';
 import { DEFAULT_LIMITS, type Sandbox, type SandboxLimits } from '../sandbox/protocol';
 import { verifyChoice, verifyNumeric } from './answers';
 import { verifyCode } from './code';
+import { verifyText } from './text';
 import type { Verdict } from './verdict';
 
 export type { Verdict, TestSummary } from './verdict';
@@ -29,6 +30,7 @@ type KindVerifier<K extends AnswerKind> = (answer: Extract<Task['answer'], { kin
 export const VERIFIERS: { [K in AnswerKind]: KindVerifier<K> } = {
   numeric: (answer, response) => verifyNumeric(answer, response),
   choice: (answer, response) => verifyChoice(answer, response),
+  text: (answer, response) => verifyText(answer, response),
   code: (answer, response, opts) => {
     if (!opts.sandbox) throw new Error('verifying code needs a sandbox (createNodeSandbox in Node, createBrowserSandbox in the browser)');
     return verifyCode(answer, response, {

@@ -1,2 +1,5 @@
 /** Registers the embedded world's rule-based reflector (imported for its effect by the CLI and the worker). */
-export {};
+import { registerRuleReflector } from '../reflect/rule-registry';
+import { worldRuleReflector } from './rule-reflector';
+
+registerRuleReflector(worldRuleReflector);
