@@ -9,14 +9,28 @@
  *   pre-bundling would only rewrite its import.meta.url based lookups.
  * - No COOP/COEP headers: without cross-origin isolation ORT runs wasm single-threaded, which
  *   is fine with WebGPU doing the heavy work and keeps cross-origin model downloads simple.
+ * - The embedded world (public/world/, built by `npm run build:world`): whether it is there and
+ *   its run settings are read here, once, and handed to the app as the constant __PMD_WORLD__
+ *   (null without a world), so the page never probes a missing URL and never imports a file of
+ *   public/ as a module (Vite warns about that).
  * - Test-only pages (e2e/pages/*.html) are served by the dev server but are not build inputs,
  *   so they stay out of the production bundle.
  */
 import { defineConfig, defaultClientConditions } from 'vite';
 import react from '@vitejs/plugin-react';
+import { existsSync, readFileSync } from 'node:fs';
+
+function embeddedWorld(): { run: Record<string, unknown> } | null {
+  if (!existsSync('public/world/model/config.json')) return null;
+  const run = existsSync('public/world/run.json') ? (JSON.parse(readFileSync('public/world/run.json', 'utf8')) as Record<string, unknown>) : {};
+  return { run };
+}
 
 export default defineConfig({
   plugins: [react()],
+  define: {
+    __PMD_WORLD__: JSON.stringify(embeddedWorld()),
+  },
   resolve: {
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
   },
