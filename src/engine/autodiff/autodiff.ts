@@ -16,6 +16,7 @@ import { Emitter, type EmitOptions } from './emit';
 import { isDefaultDomain } from '../onnx/ops';
 import { isFloat, type SDim } from './dims';
 import { inferGraph } from './infer';
+import { valueInfoFromMeta } from './value-info';
 import { differentiableInputs, differentiableOutputs, gradientOf } from './gradient-table';
 
 export interface GradientOptions {
@@ -184,6 +185,9 @@ export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { 
     const shape: Dim[] = info ? [...info.shape] : init ? [...init.tensor.dims] : (m.shape ?? []).map((d: SDim, k: number) => dimName(d, `${name}_${k}`));
     out.output(name, m.dtype!, shape);
   }
+
+  // Every value's inferred shape (equalDims applied) as value_info, for onnxruntime's planner.
+  out.valueInfo.push(...valueInfoFromMeta(out, meta));
 
   return {
     graph: out,
