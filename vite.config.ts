@@ -7,16 +7,37 @@
  *   public/ort/ (written by `npm run assets`) and found through `env.wasm.wasmPaths`.
  * - onnxruntime-web is excluded from dependency pre-bundling: it is already an ES module and
  *   pre-bundling would only rewrite its import.meta.url based lookups.
- * - No COOP/COEP headers: without cross-origin isolation ORT runs wasm single-threaded, which
- *   is fine with WebGPU doing the heavy work and keeps cross-origin model downloads simple.
+ * - Cross-origin isolation (COOP same-origin + COEP credentialless) in the dev server and the
+ *   preview, and as a `_headers` file in the build for static hosts that read one (Netlify,
+ *   Cloudflare Pages; elsewhere the host must send the two headers): the page gets
+ *   SharedArrayBuffer, so ORT's wasm backend runs on several threads and the code sandbox can
+ *   interrupt Python. `credentialless` rather than `require-corp`: cross-origin requests
+ *   without credentials (the Hub's model files) need no Cross-Origin-Resource-Policy header.
  * - Test-only pages (e2e/pages/*.html) are served by the dev server but are not build inputs,
  *   so they stay out of the production bundle.
  */
-import { defineConfig, defaultClientConditions } from 'vite';
+import { defineConfig, defaultClientConditions, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
+const CROSS_ORIGIN_ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'credentialless',
+};
+
+/** dist/_headers: the isolation headers for every path, in the format static hosts read. */
+function isolationHeadersFile(): Plugin {
+  return {
+    name: 'cross-origin-isolation-headers',
+    apply: 'build',
+    generateBundle() {
+      const lines = ['/*', ...Object.entries(CROSS_ORIGIN_ISOLATION).map(([k, v]) => `  ${k}: ${v}`), ''];
+      this.emitFile({ type: 'asset', fileName: '_headers', source: lines.join('\n') });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), isolationHeadersFile()],
   resolve: {
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
   },
@@ -33,9 +54,11 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     port: 5173,
+    headers: CROSS_ORIGIN_ISOLATION,
   },
   preview: {
     host: '127.0.0.1',
+    headers: CROSS_ORIGIN_ISOLATION,
   },
   build: {
     target: 'es2022',
