@@ -14,7 +14,8 @@ import { createServer } from 'vite';
 import { Args } from '../src/cli/args';
 import { ensureQwen3Checkpoint } from './checkpoints';
 import { startHubServer } from '../tests/support/hub-server';
-import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from '../e2e/chromium';
+import { BASE_ARGS, CHROMIUM } from '../e2e/chromium';
+import { webgpuArgs } from './gpu/adapter';
 
 /** Resident memory of all descendants of this process (the browser and its helpers), MiB. */
 function rssOfDescendantsMiB(): number {
@@ -53,7 +54,7 @@ async function main() {
   // No file watching: an edit elsewhere in the tree must not reload the page mid-measurement.
   const vite = await createServer({ server: { port: 5181, strictPort: true, host: '127.0.0.1', watch: null, hmr: false }, logLevel: 'error' });
   await vite.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: backend === 'webgpu' ? [...WEBGPU_ARGS, ...BASE_ARGS] : BASE_ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: backend === 'webgpu' ? [...webgpuArgs(), ...BASE_ARGS] : BASE_ARGS, headless: true });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOfDescendantsMiB())), 250);
   try {

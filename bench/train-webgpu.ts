@@ -26,7 +26,8 @@ import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { createServer } from 'vite';
 import { Args } from '../src/cli/args';
-import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from '../e2e/chromium';
+import { BASE_ARGS, CHROMIUM } from '../e2e/chromium';
+import { webgpuArgs } from './gpu/adapter';
 import { BENCH_LORA, lossFor, type TrainBenchRow, runDescription, failedBenchRow } from './pages/train-shared';
 import type { TrainRunParams, TrainRunResult } from './pages/train.worker';
 
@@ -79,7 +80,7 @@ async function runSetting(p: TrainRunParams, maxMinutes: number, url: string): P
   const failed = (error: string): Row => ({ ...failedBenchRow(p.micro, Math.ceil(p.batch / p.micro), peak, loadBefore, load(), error), setupS: NaN });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: p.backend === 'webgpu' ? [...WEBGPU_ARGS, ...BASE_ARGS] : BASE_ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: p.backend === 'webgpu' ? [...webgpuArgs(), ...BASE_ARGS] : BASE_ARGS, headless: true });
     const page = await browser.newPage();
     page.setDefaultTimeout(0);
     let setupRss = NaN;
