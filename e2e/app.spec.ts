@@ -1,7 +1,9 @@
 /**
- * The Engine panel in real Chromium (WebGPU on SwiftShader): backend detection, the embedded
- * model, streamed generation, settings kept across reloads, local folders (a good one and a
- * corrupt one), and the notice shown when the last model came from a folder.
+ * The model column and the Chat / Generate tab in real Chromium (WebGPU on SwiftShader, forced
+ * with ?backend=webgpu since "auto" prefers wasm on a software adapter): backend detection and
+ * the device report, the embedded model, streamed generation, settings kept across reloads,
+ * local folders (a good one and a corrupt one), and the notice shown when the last model came
+ * from a folder.
  */
 import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,9 +35,10 @@ test.afterAll(async () => {
 async function open(page: Page): Promise<string[]> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await expect(page.getByRole('heading', { name: 'PMD Lab', level: 1 })).toBeVisible();
   await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
+  await page.getByRole('tab', { name: 'Chat / Generate' }).click();
   return errors;
 }
 
@@ -73,11 +76,14 @@ test('engine panel: backend, embedded model, streamed generation, settings kept 
   await expect(page.getByTestId('adapter')).not.toBeEmpty();
   await expect(page.getByTestId('shader-f16')).toHaveText(/^(yes|no)/);
   await expect(page.getByTestId('max-binding')).toHaveText(/iB$/);
+  // The choice is explained: WebGPU was forced on a software adapter.
+  await expect(page.getByTestId('backend-why')).toContainText('software renderer');
+  await expect(page.getByRole('radio', { name: 'WebGPU' })).toBeChecked();
 
   // The embedded model loads by itself.
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: LOAD_TIMEOUT });
   const summary = page.getByTestId('model-summary');
-  await expect(summary).toContainText('tiny-qwen3 (embedded)');
+  await expect(summary).toContainText(' (embedded)');
   await expect(summary).toContainText('Chat template');
   await expect(page.getByTestId('load-progress')).toContainText('model.safetensors');
   await expect(page.getByTestId('load-progress')).toHaveAttribute('data-status', 'done');
@@ -103,7 +109,9 @@ test('engine panel: backend, embedded model, streamed generation, settings kept 
   await page.getByTestId('hub-token').fill('hf_do_not_store_me');
 
   await page.reload();
+  // The backend choice and the open tab are settings too.
   await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
+  await expect(page.getByRole('tab', { name: 'Chat / Generate' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('max-new-tokens')).toHaveValue('8');
   await expect(page.getByTestId('seed')).toHaveValue('7');
   await expect(page.getByTestId('temperature')).toHaveValue('0.9');

@@ -1,14 +1,28 @@
 /**
- * Generation details of the Engine panel on the embedded model: raw token id prompts, errors
- * from a bad request, and that the reply is plain text (no markup inside the output).
+ * Generation details of the Chat / Generate tab on the embedded model: raw token id prompts,
+ * errors from a bad request (gone as soon as the input is fixed), number fields that show
+ * their range and problem instead of silently reverting, and that the reply is plain text (no
+ * markup inside the output).
  */
 import { expect, test } from '@playwright/test';
 
 test('token id mode, a bad id reported, output kept as plain text', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Chat / Generate' }).click();
+
+  // An invalid number stays in its field with the valid range and holds Generate back until fixed.
+  await page.getByTestId('top-p').fill('1.5');
+  const field = page.getByTestId('top-p').locator('..');
+  await expect(field.getByRole('alert')).toContainText('out of range: enter a number above 0 to 1');
+  await expect(page.getByTestId('top-p')).toHaveValue('1.5');
+  await page.getByTestId('top-p').blur();
+  await expect(page.getByTestId('top-p')).toHaveValue('1.5');
+  await expect(page.getByTestId('generate')).toBeDisabled();
+  await page.getByTestId('top-p').fill('0.9');
+  await expect(field.getByRole('alert')).toHaveCount(0);
 
   await page.getByRole('radiogroup', { name: 'Prompt mode' }).getByText('Token ids').click();
   await page.getByTestId('max-new-tokens').fill('5');
@@ -25,6 +39,9 @@ test('token id mode, a bad id reported, output kept as plain text', async ({ pag
   await page.getByTestId('prompt').fill('1, two');
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('error')).toContainText('"two"');
+  // Editing the input makes the old error go away at once.
+  await page.getByTestId('prompt').fill('1, 2');
+  await expect(page.getByTestId('error')).toHaveCount(0);
 
   // Valid ids: five greedy tokens, shown as ids; the error from before is gone.
   await page.getByTestId('prompt').fill('1, 2, 3');

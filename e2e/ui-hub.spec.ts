@@ -52,7 +52,7 @@ async function fakeHub(context: BrowserContext): Promise<Seen[]> {
 async function openApp(page: Page): Promise<string[]> {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('/');
+  await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('backend')).toHaveText('webgpu', { timeout: 60_000 });
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: LOAD_TIMEOUT });
   await page.getByRole('radiogroup', { name: 'Model source' }).getByText('Hugging Face Hub').click();

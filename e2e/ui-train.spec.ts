@@ -1,7 +1,9 @@
 /**
- * The training panel on the embedded model: SFT steps with progress and a loss curve, a
+ * The Fine-tune tab on the embedded model: SFT steps with progress and a loss curve, a
  * one-click PEFT download that onnxruntime-node can load and that lowers the loss, a bad data
- * file reported by line, and the adapter kept in IndexedDB across a reload.
+ * file reported by line (the report goes once the data is edited), settings, data and the loss
+ * curve kept across a reload with the adapter (IndexedDB), and no model reload that silently
+ * discards an adapter that is not saved.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,8 +43,9 @@ test('train in the panel, download the PEFT zip, keep the adapter across a reloa
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
   await page.evaluate(() => localStorage.clear());
-  await page.reload();
+  await page.goto('/?backend=webgpu');
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Fine-tune' }).click();
   await expect(page.getByTestId('train-status')).toHaveText('No adapter yet.');
 
   // Bad data: reported with its line, nothing trained.
@@ -51,6 +54,7 @@ test('train in the panel, download the PEFT zip, keep the adapter across a reloa
   await expect(page.getByTestId('train-error')).toContainText('line 2');
 
   await page.getByTestId('train-data').fill(DEFAULT_JSONL);
+  await expect(page.getByTestId('train-error')).toHaveCount(0);
   await page.getByTestId('train-steps').fill('4');
   await page.getByTestId('train-lr').fill('0.005');
   await page.getByTestId('train').click();
@@ -88,24 +92,40 @@ test('train in the panel, download the PEFT zip, keep the adapter across a reloa
     await page.getByTestId('import-adapter').setInputFiles([path.join(dir, 'adapter_config.json'), path.join(dir, 'adapter_model.safetensors')]);
     await expect(page.getByTestId('train-status')).toContainText('0 steps trained');
     await expect(page.getByTestId('train-error')).toHaveCount(0);
+    // That adapter is not saved in the browser: reloading the model asks first, and Cancel keeps it.
+    await page.getByTestId('load-embedded').click();
+    const confirm = page.getByTestId('confirm');
+    await expect(confirm).toContainText('not saved in this browser');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await expect(confirm).toBeHidden();
+    await expect(page.getByTestId('train-status')).toContainText('0 steps trained');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 
   // Generation with the adapter switched on still works.
   await page.getByTestId('use-adapter').check();
+  await page.getByRole('tab', { name: 'Chat / Generate' }).click();
   await page.getByTestId('max-new-tokens').fill('3');
   await page.getByTestId('generate').click();
   await expect(page.getByTestId('stats')).toContainText('finish', { timeout: 120_000 });
+  await page.getByRole('tab', { name: 'Fine-tune' }).click();
 
-  // After a reload the adapter is offered again and training continues from it.
+  // After a reload the settings and data are as they were, the adapter is offered again with its
+  // loss curve, and training continues from it.
   await page.reload();
   await expect(page.getByTestId('model-family')).toHaveText('qwen3', { timeout: 120_000 });
+  await expect(page.getByTestId('train-steps')).toHaveValue('4');
+  await expect(page.getByTestId('train-lr')).toHaveValue('0.005');
+  await expect(page.getByTestId('train-data')).toHaveValue(DEFAULT_JSONL);
   await expect(page.getByTestId('saved-adapter')).toContainText('4 steps');
+  await expect(page.locator('[data-testid="loss-chart"] polyline')).toHaveAttribute('data-points', '4');
   await page.getByTestId('restore-adapter').click();
   await expect(page.getByTestId('train-status')).toContainText('4 steps trained');
+  await expect(page.locator('[data-testid="loss-chart"] polyline')).toHaveAttribute('data-points', '4');
   await page.getByTestId('train-steps').fill('2');
   await page.getByTestId('train').click();
   await expect(page.getByTestId('train-status')).toContainText('6 steps trained', { timeout: 170_000 });
+  await expect(page.locator('[data-testid="loss-chart"] polyline')).toHaveAttribute('data-points', '6');
   expect(errors).toEqual([]);
 });

@@ -3,7 +3,9 @@
  * tokenizer and a Policy, and the loop's services (verifier with a Node sandbox, embeddings,
  * reflector). Everything opened here is closed by `close()`.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { createSentenceEmbedder, type SentenceEmbedder } from '../engine/models/sentence-embedder';
 import type { LoraAdapter } from '../engine/models/types';
 import { createPolicy, type Policy } from '../engine/policy';
 import type { TextTokenizer } from '../engine/models/tokenizer';
@@ -41,7 +43,9 @@ export async function setUpLoop(modelDir: string, ctx: SuiteContext, config: Pmd
   let tokenizer: TextTokenizer | null = null;
   let policy: Policy | null = null;
   let sandbox: Sandbox | null = null;
+  let embedder: SentenceEmbedder | null = null;
   const close = async () => {
+    await embedder?.dispose();
     await policy?.release();
     await tokenizer?.dispose();
     await model.runner.release();
@@ -53,6 +57,13 @@ export async function setUpLoop(modelDir: string, ctx: SuiteContext, config: Pmd
     const train = trainConfigOf(config);
     if (adapter) train.lora = { rank: adapter.config.r, alpha: adapter.config.alpha, targets: [...adapter.config.targetModules], useRslora: adapter.config.useRslora };
     policy = await createPolicy({ runner: model.runner, tokenizer, label: path.basename(path.resolve(modelDir)), train, adapter });
+    if (config.embedder.kind === 'transformers') {
+      // A folder on disk loads locally; anything else is a Hub repo id.
+      const dir = path.resolve(config.embedder.model);
+      embedder = existsSync(path.join(dir, 'config.json'))
+        ? await createSentenceEmbedder({ model: path.basename(dir), localRoot: path.dirname(dir) })
+        : await createSentenceEmbedder({ model: config.embedder.model });
+    }
     const services = buildServices({
       policy,
       tasks: ctx.tasks,
@@ -64,6 +75,7 @@ export async function setUpLoop(modelDir: string, ctx: SuiteContext, config: Pmd
       },
       fetch: (url, init) => fetch(url, init),
       apiKey: process.env.PMD_LAB_REFLECTOR_KEY,
+      embed: embedder ? (texts) => embedder!.embed(texts) : undefined,
     });
     return { model, tokenizer, policy, services, close };
   } catch (e) {

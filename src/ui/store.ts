@@ -15,6 +15,8 @@ import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import type { BackendInfo, EngineEvent, ModelSummary, SamplingSpec } from '../worker/protocol';
 import { isRecord } from '../util/records';
+import { EMBEDDED } from './embedded';
+import { BACKEND_PREFS, type AdapterReport, type BackendChoice, type BackendPref } from './device/probe';
 
 export type SourceKind = 'embedded' | 'hub' | 'files';
 
@@ -43,10 +45,12 @@ export interface Settings {
   idsPrompt: string;
   /** The last source that loaded successfully. */
   lastLoaded: RememberedSource | null;
+  /** Which backend the engine asks for: auto (by speed on the adapter found), or forced. */
+  backend: BackendPref;
 }
 
 export const HF_DEFAULT_ENDPOINT = 'https://huggingface.co';
-export const EMBEDDED_LABEL = 'tiny-qwen3 (embedded)';
+export const EMBEDDED_LABEL = EMBEDDED.label;
 
 export const DEFAULT_SAMPLING: SamplingSpec = {
   maxNewTokens: 64,
@@ -65,12 +69,30 @@ export const DEFAULT_SETTINGS: Settings = {
   prompt: 'Hello there! What do you think?',
   idsPrompt: '1, 2, 3',
   lastLoaded: null,
+  backend: 'auto',
 };
 
 export type EngineStatus =
   | { state: 'starting' }
   | { state: 'ready'; info: BackendInfo }
   | { state: 'failed'; message: string };
+
+/** What the page saw of WebGPU, and the backend it asked the worker for. */
+export interface DeviceState {
+  report: AdapterReport;
+  choice: BackendChoice;
+}
+
+/** The engine worker stopped (crash, lost GPU device) and what was done about it. */
+export interface EngineFailure {
+  /** In words a researcher reads. */
+  message: string;
+  /** The raw error. */
+  detail: string;
+  status: 'recovering' | 'recovered' | 'failed';
+  /** What recovery restored (model, run position), or why it could not. */
+  outcome: string | null;
+}
 
 /** One row of the load progress table. */
 export interface FileProgress {
@@ -86,6 +108,8 @@ export interface LoadState {
   files: FileProgress[];
   /** The worker's latest description of what it is doing (reading weights, uploading, …). */
   stage: string | null;
+  /** Every stage the load went through, in order (weights read in ranges report no bytes, only stages). */
+  stages: string[];
 }
 
 export interface CurrentModel extends ModelSummary {
@@ -119,6 +143,8 @@ export interface LabError {
 
 export interface Runtime {
   engine: EngineStatus;
+  device: DeviceState | null;
+  failure: EngineFailure | null;
   /** Hugging Face token: memory only, never persisted. */
   hubToken: string;
   model: CurrentModel | null;
@@ -138,6 +164,7 @@ export interface LabActions {
   setMode(mode: PromptMode): void;
   setPrompt(text: string): void;
   setIdsPrompt(text: string): void;
+  setBackend(pref: BackendPref): void;
   dismissError(): void;
 }
 
@@ -145,6 +172,8 @@ export type LabState = Settings & Runtime & LabActions;
 
 export const INITIAL_RUNTIME: Runtime = {
   engine: { state: 'starting' },
+  device: null,
+  failure: null,
   hubToken: '',
   model: null,
   load: null,
@@ -166,8 +195,10 @@ export const useLab = create<LabState>()(
       setSampling: (patch) => set((s) => ({ sampling: { ...s.sampling, ...patch } })),
       resetSampling: () => set({ sampling: DEFAULT_SAMPLING }),
       setMode: (mode) => set({ mode }),
-      setPrompt: (prompt) => set({ prompt }),
-      setIdsPrompt: (idsPrompt) => set({ idsPrompt }),
+      // A changed prompt makes a generation error about the old one stale.
+      setPrompt: (prompt) => set((s) => ({ prompt, error: s.error?.scope === 'generate' ? null : s.error })),
+      setIdsPrompt: (idsPrompt) => set((s) => ({ idsPrompt, error: s.error?.scope === 'generate' ? null : s.error })),
+      setBackend: (backend) => set({ backend }),
       dismissError: () => set({ error: null }),
     }),
     {
@@ -182,6 +213,7 @@ export const useLab = create<LabState>()(
         prompt: s.prompt,
         idsPrompt: s.idsPrompt,
         lastLoaded: s.lastLoaded,
+        backend: s.backend,
       }),
       // Whatever is stored is checked field by field, so a hand-edited or older entry can only
       // fall back to defaults, never put the UI into a state it cannot show.
@@ -242,6 +274,7 @@ export function sanitizeSettings(v: unknown): Settings {
     prompt: str(v.prompt, d.prompt),
     idsPrompt: str(v.idsPrompt, d.idsPrompt),
     lastLoaded: sanitizeRemembered(v.lastLoaded),
+    backend: (BACKEND_PREFS as readonly unknown[]).includes(v.backend) ? (v.backend as BackendPref) : d.backend,
   };
 }
 

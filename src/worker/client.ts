@@ -16,6 +16,8 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export class EngineClient {
   private nextId = 1;
   private pending = new Map<number, Pending>();
+  /** Told when the worker fails (an error nothing in it caught), after pending requests are rejected. */
+  onFailure: ((message: string) => void) | null = null;
 
   constructor(private readonly worker: Worker) {
     worker.onmessage = (ev: MessageEvent<EngineEvent>) => this.dispatch(ev.data);
@@ -23,6 +25,7 @@ export class EngineClient {
       const err = new Error(`engine worker failed: ${ev.message || 'unknown error'}`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      this.onFailure?.(ev.message || 'unknown error');
     };
   }
 
@@ -54,5 +57,13 @@ export class EngineClient {
 
   terminate(): void {
     this.worker.terminate();
+  }
+
+  /** Terminate the worker and reject what was pending with `message` (a worker given up on). */
+  abandon(message: string): void {
+    this.worker.terminate();
+    const err = new Error(message);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
   }
 }

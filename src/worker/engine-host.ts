@@ -141,7 +141,9 @@ export class EngineHost {
       case 'run-freeze':
         return this.runs.freeze(req.id, req.runId, { policy: req.policy, memory: req.memory });
       case 'run-records':
-        return this.runs.records(req.id, req.runId, req.kinds);
+        return this.runs.records(req.id, req.runId, req.kinds, this.model);
+      case 'run-config':
+        return this.runs.config(req.id, req.runId);
       case 'run-map':
         return this.runs.map(req.id, req.runId);
       case 'run-compare':

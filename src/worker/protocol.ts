@@ -10,9 +10,14 @@ import type { TrainConfig } from '../engine/train/config';
 import type { PmdConfig, Phase, Variant } from '../pmd/config';
 import type { RunMeta } from '../pmd/run/library';
 import type { EvalResult, RunRecord } from '../pmd/run/state';
-import type { RunView, RolloutView } from '../pmd/run/view';
+import type { RunView, RolloutView, RunRecordView } from '../pmd/run/view';
+import type { ReflectionRecord, StepMetric } from '../pmd/run/state';
+import type { Behavior, MemoryEvent, MemoryLevel, ItemSource } from '../pmd/memory/types';
+import type { BlockKind, ContextBlock } from '../pmd/reprompt';
 
 export type { LossSpec, TrainSample, TrainConfig, LoraTarget, PmdConfig, Phase, Variant, RunMeta, RunRecord, RunView, RolloutView, EvalResult };
+// Types the playground's run panels read (records, memory items, teacher-context blocks).
+export type { RunRecordView, ReflectionRecord, StepMetric, Behavior, MemoryEvent, MemoryLevel, ItemSource, BlockKind, ContextBlock };
 // The UI reaches the PMD config object (defaults, fields, presets, validation) through the protocol.
 export { PMD_DEFAULTS, PMD_FIELDS, VARIANTS, PHASES, MEMORY_LEVELS, VARIANT_PRESETS, variantDefaults, validatePmdConfig, resolvePmdConfig, configDifferences } from '../pmd/config';
 export { BLOCK_LEVEL } from '../pmd/reprompt';
@@ -67,6 +72,8 @@ export type EngineRequest =
   | { type: 'run-freeze'; id: number; runId: string; policy?: boolean; memory?: boolean }
   /** A run's records (all kinds, or some), oldest first. */
   | { type: 'run-records'; id: number; runId: string; kinds?: RunRecord['kind'][] }
+  /** A stored run's resolved config and position, without opening it (comparing runs). */
+  | { type: 'run-config'; id: number; runId: string }
   /** The 2-D map of the run's question embeddings with current clusters. */
   | { type: 'run-map'; id: number; runId: string }
   /** The same question answered by the student with and without the run's memory in the prompt. */
@@ -155,10 +162,11 @@ export type EngineEvent =
   /** Progress inside the piece of work in flight. */
   | { type: 'run-progress'; id: number; runId: string; step: number; phase: string; what: string; done: number; total: number }
   /** After every committed transition: the new view and the records it wrote. */
-  | { type: 'run-transition'; id: number; runId: string; view: RunView; records: { seq: number; record: RunRecord }[] }
+  | { type: 'run-transition'; id: number; runId: string; view: RunView; records: { seq: number; record: RunRecordView }[] }
   /** The end of a run-advance (or run-freeze): where the run now rests. */
   | { type: 'run-stopped'; id: number; runId: string; view: RunView; reason: 'boundary' | 'paused' | 'done' }
-  | { type: 'run-records'; id: number; runId: string; records: { seq: number; record: RunRecord }[] }
+  | { type: 'run-records'; id: number; runId: string; records: { seq: number; record: RunRecordView }[] }
+  | { type: 'run-config'; id: number; runId: string; config: PmdConfig; step: number; phase: string }
   | { type: 'run-map'; id: number; runId: string; points: { id: string; x: number; y: number; cluster: number; question: string }[]; clusters: { index: number; members: string[]; behaviors: string[] }[] }
   | { type: 'run-compared'; id: number; runId: string; problem: string; without: { prompt: string; text: string; reward: number; feedback: string }; with: { prompt: string; text: string; reward: number; feedback: string } }
   | { type: 'run-bundle'; id: number; runId: string; bytes: Uint8Array; fileName: string }

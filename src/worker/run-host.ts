@@ -5,6 +5,7 @@
  * Every transition is persisted before its event is sent, so a closed tab or a crashed worker
  * resumes from the last one.
  */
+import { createSentenceEmbedder, type SentenceEmbedder } from '../engine/models/sentence-embedder';
 import { createPolicy, type Policy } from '../engine/policy';
 import { resolvePmdConfig, trainConfigOf, type PmdConfig, configDifferences, variantDefaults } from '../pmd/config';
 import { clusterQuestions } from '../pmd/cluster';
@@ -18,7 +19,7 @@ import { seedFor } from '../pmd/run/schedule';
 import type { LoopServices } from '../pmd/run/services';
 import type { RunRecord, RunState } from '../pmd/run/state';
 import { suiteContext, type SuiteContext } from '../pmd/run/suite';
-import { runView, type RunView } from '../pmd/run/view';
+import { recordView, runView, type RunView } from '../pmd/run/view';
 import type { Sandbox } from '../pmd/sandbox/protocol';
 import { importTasks, isImportFormat, summarizeSkipped } from '../pmd/tasks/importers';
 import { formatJsonLines } from '../pmd/tasks/jsonl';
@@ -40,9 +41,28 @@ interface OpenRun {
   services: LoopServices;
   driver: RunDriver;
   model: TrainableModel;
+  embedder: SentenceEmbedder | null;
 }
 
 const SUITE_BLOB = 'tasks.jsonl';
+
+const pieceCache = new WeakMap<TrainableModel, (id: number) => string>();
+
+/** One token id as text, with the model's tokenizer (the id itself without one); memoized per model. */
+function pieceOf(model: TrainableModel): (id: number) => string {
+  let f = pieceCache.get(model);
+  if (!f) {
+    const tok = model.tokenizer;
+    const seen = new Map<number, string>();
+    f = (id) => {
+      let p = seen.get(id);
+      if (p === undefined) seen.set(id, (p = tok ? tok.decode([id]) : String(id)));
+      return p;
+    };
+    pieceCache.set(model, f);
+  }
+  return f;
+}
 
 function summarize(c: PmdConfig): string {
   const diff = configDifferences(variantDefaults(c.variant), c);
@@ -65,12 +85,14 @@ export class RunHost {
   async close(): Promise<void> {
     const o = this.open;
     this.open = null;
-    if (o) await o.policy.release();
+    if (o) {
+      await o.embedder?.dispose();
+      await o.policy.release();
+    }
   }
 
-  private view(s: RunState, model: TrainableModel): RunView {
-    const tok = model.tokenizer;
-    return runView(s, (id) => (tok ? tok.decode([id]) : String(id)));
+  private view(s: RunState, model: TrainableModel, ctx?: SuiteContext): RunView {
+    return runView(s, pieceOf(model), ctx ? (p) => ctx.prompt(p) : undefined);
   }
 
   private async start(id: number, model: TrainableModel, meta: RunMeta, suiteText: string, config: PmdConfig | null): Promise<void> {
@@ -85,28 +107,33 @@ export class RunHost {
     const runConfig = config ?? saved?.config;
     if (!runConfig) throw new Error(`the run ${meta.name} has no saved state`);
     const policy = await createPolicy({ runner: model.runner, tokenizer: model.tokenizer, label: model.label, train: trainConfigOf(runConfig) });
+    let embedder: SentenceEmbedder | null = null;
     try {
+      // A sentence-embedding model from the Hub when the config names one; else the policy embeds.
+      if (runConfig.embedder.kind === 'transformers') embedder = await createSentenceEmbedder({ model: runConfig.embedder.model });
       const services = buildServices({
         policy,
         tasks: ctx.tasks,
         config: runConfig,
         sandbox: async () => (this.sandbox ??= await this.platform.sandbox()),
         fetch: this.platform.fetch,
+        embed: embedder ? (texts) => embedder!.embed(texts) : undefined,
       });
       const driver = await RunDriver.open(ctx, store, services, config, {
         onTransition: (s, records) => {
-          if (this.activeId !== null) this.emit({ type: 'run-transition', id: this.activeId, runId: meta.id, view: this.view(s, model), records: records.map((record) => ({ seq: s.seq, record })) });
+          if (this.activeId !== null) this.emit({ type: 'run-transition', id: this.activeId, runId: meta.id, view: this.view(s, model, ctx), records: records.map((record) => ({ seq: s.seq, record: recordView(record, pieceOf(model)) })) });
         },
         onProgress: (p) => {
           if (this.activeId !== null) this.emit({ type: 'run-progress', id: this.activeId, runId: meta.id, step: p.step, phase: p.phase, what: p.what, done: p.done, total: p.total });
         },
       });
-      this.open = { meta, ctx, suiteText, policy, services, driver, model };
+      this.open = { meta, ctx, suiteText, policy, services, driver, model, embedder };
     } catch (e) {
+      await embedder?.dispose();
       await policy.release();
       throw e;
     }
-    this.emit({ type: 'run-opened', id, meta, view: this.view(this.open.driver.state, model) });
+    this.emit({ type: 'run-opened', id, meta, view: this.view(this.open.driver.state, model, ctx) });
   }
 
   /** The request whose events transitions belong to (the one advancing the run). */
@@ -165,7 +192,7 @@ export class RunHost {
     }
     const reason = state.phase === 'done' ? 'done' : shouldStop() ? 'paused' : 'boundary';
     await lib.saveMeta((o.meta = { ...o.meta, status: state.phase === 'done' ? 'done' : 'paused' }));
-    this.emit({ type: 'run-stopped', id, runId, view: this.view(state, o.model), reason });
+    this.emit({ type: 'run-stopped', id, runId, view: this.view(state, o.model, o.ctx), reason });
   }
 
   async freeze(id: number, runId: string, change: { policy?: boolean; memory?: boolean }): Promise<void> {
@@ -176,11 +203,23 @@ export class RunHost {
     } finally {
       this.activeId = null;
     }
-    this.emit({ type: 'run-stopped', id, runId, view: this.view(o.driver.state, o.model), reason: 'boundary' });
+    this.emit({ type: 'run-stopped', id, runId, view: this.view(o.driver.state, o.model, o.ctx), reason: 'boundary' });
   }
 
-  async records(id: number, runId: string, kinds?: RunRecord['kind'][]): Promise<void> {
-    this.emit({ type: 'run-records', id, runId, records: await (await this.library()).records(runId, kinds) });
+  /** Rollout records carry text pieces decoded with `model` (the open run's model, else the loaded one if the run was made with it). */
+  async records(id: number, runId: string, kinds?: RunRecord['kind'][], loaded?: TrainableModel | null): Promise<void> {
+    const lib = await this.library();
+    let model = this.open?.meta.id === runId ? this.open.model : null;
+    if (!model && loaded) model = (await lib.list()).find((m) => m.id === runId)?.model === loaded.label ? loaded : null;
+    const piece = model ? pieceOf(model) : String;
+    const records = await lib.records(runId, kinds);
+    this.emit({ type: 'run-records', id, runId, records: records.map((r) => ({ seq: r.seq, record: recordView(r.record, piece) })) });
+  }
+
+  async config(id: number, runId: string): Promise<void> {
+    const state = this.open?.meta.id === runId ? this.open.driver.state : await (await this.library()).store(runId).load();
+    if (!state) throw new Error(`there is no saved state for run ${runId}`);
+    this.emit({ type: 'run-config', id, runId, config: state.config, step: state.step, phase: state.phase });
   }
 
   async map(id: number, runId: string): Promise<void> {

@@ -67,7 +67,7 @@ async function loadOrt(wasmPaths?: string, threads?: number): Promise<OrtWeb> {
   if (!loaded) {
     // The webgpu entry has the same API (and type definitions) as the package root.
     loaded = (await import('onnxruntime-web/webgpu')) as unknown as OrtWeb;
-    loaded.env.logLevel = 'warning';
+    loaded.env.logLevel = 'error';
     // Read when the wasm runtime starts (the first session), so set before any.
     loaded.env.wasm.numThreads = threads ?? defaultWasmThreads();
   }
@@ -100,6 +100,9 @@ export function sessionOptionsFor(backend: WebBackend): InferenceSession.Session
   return {
     executionProviders: backend === 'webgpu' ? [{ name: 'webgpu' }] : ['wasm'],
     graphOptimizationLevel: 'all',
+    // Errors only: ORT's warnings (e.g. shape ops placed on the CPU by design) are not problems
+    // and would fill the browser console of every session.
+    logSeverityLevel: 3,
   };
 }
 
@@ -135,6 +138,21 @@ function describeAdapter(info: GPUAdapterInfo | undefined): string {
   const parts = [info.vendor, info.architecture].filter(Boolean).join(' / ');
   const extra = [info.device, info.description].filter(Boolean).join(' ');
   return [parts || 'unknown vendor', extra ? `(${extra})` : ''].filter(Boolean).join(' ');
+}
+
+/**
+ * A lost device (driver reset, GPU removed, the browser reclaiming it) makes every later run fail
+ * with a message about buffers or sessions. Raise it as an uncaught error instead: inside the
+ * engine worker that reaches the page as the Worker's error event, which the playground reports
+ * in plain words before it restarts the engine. Destroying the device on purpose is not a loss.
+ */
+function watchDeviceLoss(device: GPUDevice): void {
+  void device.lost.then((info) => {
+    if (info.reason === 'destroyed') return;
+    setTimeout(() => {
+      throw new Error(`the GPU device was lost (${info.message || info.reason || 'no reason given'})`);
+    });
+  });
 }
 
 /** A tiny graph run once on a new backend: proves the runtime loads and really computes. */
@@ -181,6 +199,7 @@ export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntim
       await warmUp('webgpu');
       // ORT requests its own adapter and device; describe the device it actually uses.
       const device = await getOrtDevice(ort);
+      watchDeviceLoss(device);
       const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
       return {
         ort,

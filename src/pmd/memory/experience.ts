@@ -14,14 +14,8 @@ export interface ExperienceBounds {
   novelty: number;
 }
 
-export interface ExperienceCandidate {
-  id: string;
-  kind: 'success' | 'failure';
-  response: string;
-  reward: number;
-  feedback: string;
-  embedding: number[];
-}
+/** A rollout offered to experience memory: an item before it has a source. */
+export type ExperienceCandidate = Omit<ExperienceItem, 'source'>;
 
 /** An item as events show it (without its embedding). */
 export function experienceView(x: ExperienceItem): Omit<ExperienceItem, 'embedding'> {

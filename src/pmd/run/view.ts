@@ -5,9 +5,12 @@
  * are, in the worker).
  */
 import type { Behavior, ExperienceItem, InsightItem, MemoryState, ProblemMemory } from '../memory/types';
-import type { Rollout, RunState } from './state';
+import type { Rollout, RunRecord, RunState } from './state';
 
 export type RolloutView = Rollout & { pieces: string[] };
+
+/** A run record as the playground receives it: rollout records carry their text pieces too. */
+export type RunRecordView = Exclude<RunRecord, { kind: 'rollout' }> | { kind: 'rollout'; step: number; rollout: RolloutView };
 
 export interface RunView extends Omit<RunState, 'memory' | 'work'> {
   memory: {
@@ -17,6 +20,8 @@ export interface RunView extends Omit<RunState, 'memory' | 'work'> {
     lastConsolidation: number;
   };
   work: (Omit<NonNullable<RunState['work']>, 'rollouts' | 'clusters'> & { rollouts: RolloutView[]; clusters: { members: string[] }[] | null }) | null;
+  /** The student's prompt (the question as posed) of each problem of the step in progress, when the host gives them. */
+  prompts?: Record<string, string>;
 }
 
 const strip = <T extends { embedding: number[] }>(x: T): Omit<T, 'embedding'> => {
@@ -37,10 +42,11 @@ export function memoryView(m: MemoryState): RunView['memory'] {
   };
 }
 
-/** The view of a state; `piece` decodes one token id (the model's tokenizer). */
-export function runView(s: RunState, piece: (id: number) => string): RunView {
+/** The view of a state; `piece` decodes one token id (the model's tokenizer); `prompt` gives a problem's question. */
+export function runView(s: RunState, piece: (id: number) => string, prompt?: (problem: string) => string): RunView {
   const { memory, work, ...rest } = s;
   return {
+    ...(prompt && work ? { prompts: Object.fromEntries(work.problems.map((p) => [p, prompt(p)])) } : {}),
     ...rest,
     memory: memoryView(memory),
     work: work
@@ -51,4 +57,9 @@ export function runView(s: RunState, piece: (id: number) => string): RunView {
         }
       : null,
   };
+}
+
+/** The view of a record (rollouts get their token pieces; other records are passed as they are). */
+export function recordView(r: RunRecord, piece: (id: number) => string): RunRecordView {
+  return r.kind === 'rollout' ? { ...r, rollout: { ...r.rollout, pieces: r.rollout.tokens.map(piece) } } : r;
 }

@@ -7,6 +7,8 @@ import { useLab, type PromptMode } from '../store';
 import { formatMs, formatRate } from '../format';
 import { generate, stop } from '../model/controller';
 import { SamplingControls } from './SamplingControls';
+import { useGroupInvalid } from '../components/field-drafts';
+import { useSession } from '../session';
 
 const MODES: { mode: PromptMode; label: string; title: string }[] = [
   { mode: 'chat', label: 'Chat', title: "Text through the model's chat template (plain text when it has none)" },
@@ -25,7 +27,10 @@ export function GeneratePanel() {
   const running = useLab((s) => s.generation.running);
   const name = useId();
   const promptId = useId();
-  const canGenerate = model !== null && !running && !loading;
+  const invalid = useGroupInvalid('sampling');
+  const activity = useSession((s) => s.activity);
+  const otherWork = activity !== null && activity !== 'generating';
+  const canGenerate = model !== null && !running && !loading && !invalid && !otherWork;
   const noTokenizer = model !== null && !model.hasTokenizer && mode === 'chat';
 
   return (
@@ -69,7 +74,17 @@ export function GeneratePanel() {
           Stop
         </button>
         <span className="hint">
-          {running ? 'Generating…' : !model ? (loading ? 'Waiting for the model…' : 'Load a model first.') : 'Ctrl+Enter to generate'}
+          {running
+            ? 'Generating…'
+            : !model
+              ? loading
+                ? 'Waiting for the model…'
+                : 'Load a model first.'
+              : invalid
+                ? 'Fix the sampling settings marked in red first.'
+                : otherWork
+                  ? `The engine is busy (${activity}); generation waits until it is done.`
+                  : 'Ctrl+Enter to generate'}
         </span>
       </div>
       <Output />

@@ -45,6 +45,13 @@ export function LoadProgress() {
           })}
         </ul>
       )}
+      {load.status === 'done' && load.stages.length > 0 && (
+        <div className="stages small muted" data-testid="load-stages">
+          {load.stages.map((s, i) => (
+            <p key={i}>{s}</p>
+          ))}
+        </div>
+      )}
       {load.stage && (
         <p className="muted small stage" data-testid="load-stage">
           {load.status === 'failed' ? 'Failed while ' : ''}

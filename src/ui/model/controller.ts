@@ -4,6 +4,9 @@
  * Every function here reads settings from the store and writes results back into it.
  */
 import type { EngineEvent, ModelSourceSpec } from '../../worker/protocol';
+import { ask } from '../components/confirm';
+import { chooseBackend, probeAdapter, type BackendChoice, type BackendPref } from '../device/probe';
+import { EMBEDDED, publicUrl } from '../embedded';
 import { session } from '../session';
 import {
   applyProgress,
@@ -21,6 +24,8 @@ type Generated = Extract<EngineEvent, { type: 'generated' }>;
 type Progress = Extract<EngineEvent, { type: 'progress' }>;
 
 let starting: Promise<void> | null = null;
+/** Files of the last local folder loaded in this page (a restarted engine reloads them). */
+let lastFiles: File[] | null = null;
 
 const set = useLab.setState;
 const get = useLab.getState;
@@ -35,20 +40,45 @@ function clearError(scope: LabError['scope']): void {
 }
 
 export function embeddedSpec(): Extract<ModelSourceSpec, { kind: 'embedded' }> {
-  const url = new URL(`${import.meta.env.BASE_URL}models/tiny-qwen3/`, window.location.href).href;
-  return { kind: 'embedded', url, label: EMBEDDED_LABEL };
+  return { kind: 'embedded', url: publicUrl(EMBEDDED.folder), label: EMBEDDED_LABEL };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work a model change would discard: modules register a check that names what would be lost.
+
+const discardChecks: (() => string | null)[] = [];
+
+export function registerDiscardCheck(check: () => string | null): void {
+  discardChecks.push(check);
+}
+
+/** Ask before replacing the model (or restarting the engine) when that would discard unsaved work. */
+export async function confirmModelChange(what: string): Promise<boolean> {
+  const losses = discardChecks.map((c) => c()).filter((x): x is string => x !== null);
+  if (losses.length === 0) return true;
+  const key = await ask({
+    title: `${what}?`,
+    message: `This replaces the engine's model and trainer, which discards ${losses.join('; ')}. Download it first on the Fine-tune tab to keep it.`,
+    actions: [{ key: 'go', label: `Discard and ${what.toLowerCase()}`, danger: true }],
+  });
+  return key === 'go';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine start, restart
+
+/** Look at the WebGPU adapter from the page and decide which backend to ask for. */
+async function decideBackend(): Promise<BackendChoice> {
+  const report = await probeAdapter();
+  const choice = chooseBackend(get().backend, report);
+  set({ device: { report, choice } });
+  return choice;
 }
 
 /** Create the worker, initialise the backend, then load the embedded model or offer a resume. */
 export function startEngine(): Promise<void> {
   starting ??= (async () => {
-    try {
-      const ready = await session.request<Ready>({ type: 'init', preferWebGpu: true });
-      set({ engine: { state: 'ready', info: ready.info } });
-    } catch (err) {
-      set({ engine: { state: 'failed', message: message(err) }, error: { scope: 'engine', message: message(err) } });
-      return;
-    }
+    if (!(await initEngine())) return;
     const last = get().lastLoaded;
     if (last && last.kind !== 'embedded') {
       set({ resume: last, sourceKind: last.kind });
@@ -59,17 +89,68 @@ export function startEngine(): Promise<void> {
   return starting;
 }
 
-export function loadEmbedded(): Promise<void> {
+async function initEngine(): Promise<boolean> {
+  set({ engine: { state: 'starting' } });
+  try {
+    const choice = await decideBackend();
+    const ready = await session.request<Ready>({ type: 'init', preferWebGpu: choice.preferWebGpu });
+    set({ engine: { state: 'ready', info: ready.info } });
+    return true;
+  } catch (err) {
+    set({ engine: { state: 'failed', message: message(err) }, error: { scope: 'engine', message: message(err) } });
+    return false;
+  }
+}
+
+/**
+ * Start a new worker (after a failure, or to change the backend) and load `source` again (the
+ * model that was loaded; a local folder only if its files are still held by this page).
+ * Resolves with what was reloaded, or null.
+ */
+export async function restartEngine(why: string, source: RememberedSource | null): Promise<string | null> {
+  session.reset(why);
+  set({ model: null, load: null, generation: { ...get().generation, running: false } });
+  starting = initEngine().then(() => undefined);
+  await starting;
+  if (get().engine.state !== 'ready' || !source) return null;
+  if (source.kind === 'embedded') await loadEmbedded();
+  else if (source.kind === 'hub') {
+    const { hubToken } = get();
+    await loadModel({ kind: 'hub', repo: source.repo, revision: source.revision, endpoint: source.endpoint, token: hubToken.trim() || undefined }, source, hubLabel(source.repo, source.revision));
+  } else if (lastFiles) await loadFiles(lastFiles, false);
+  else {
+    set({ resume: source, sourceKind: 'files' });
+    return null;
+  }
+  return get().model?.label ?? null;
+}
+
+/** Switch the backend preference; a running engine restarts with it (after asking, if work would be lost). */
+export async function changeBackend(pref: BackendPref): Promise<void> {
+  if (pref === get().backend) return;
+  if (get().engine.state === 'starting' || session.busy()) return;
+  if (get().model && !(await confirmModelChange('Restart the engine'))) return;
+  set({ backend: pref });
+  await restartEngine('the engine was restarted with another backend', get().model?.source ?? null);
+}
+
+export async function loadEmbedded(): Promise<void> {
+  if (get().model && !(await confirmModelChange('Load the embedded model'))) return;
   return loadModel(embeddedSpec(), { kind: 'embedded' }, EMBEDDED_LABEL);
 }
 
-export function loadHub(): Promise<void> {
+function hubLabel(repo: string, revision: string): string {
+  return revision === 'main' ? repo : `${repo}@${revision}`;
+}
+
+export async function loadHub(): Promise<void> {
   const { hub, hubToken } = get();
   const repo = hub.repo.trim();
   const revision = hub.revision.trim() || 'main';
   const endpoint = hub.endpoint.trim() || HF_DEFAULT_ENDPOINT;
+  if (get().model && !(await confirmModelChange(`Load ${repo}`))) return;
   const spec: ModelSourceSpec = { kind: 'hub', repo, revision, endpoint, token: hubToken.trim() || undefined };
-  return loadModel(spec, { kind: 'hub', repo, revision, endpoint }, revision === 'main' ? repo : `${repo}@${revision}`);
+  return loadModel(spec, { kind: 'hub', repo, revision, endpoint }, hubLabel(repo, revision));
 }
 
 /** Reload the remembered Hub source (with whatever token is in the form now). */
@@ -86,14 +167,16 @@ function relativeName(f: File): string {
   return parts.length > 1 ? parts.slice(1).join('/') : f.name;
 }
 
-export function loadFiles(files: File[]): Promise<void> {
-  if (files.length === 0) return Promise.resolve();
+export async function loadFiles(files: File[], confirm = true): Promise<void> {
+  if (files.length === 0) return;
+  if (confirm && get().model && !(await confirmModelChange('Load this folder'))) return;
   const top = (files[0]!.webkitRelativePath ?? '').split('/')[0];
   const label = top || (files.length === 1 ? files[0]!.name : 'picked files');
   const local: FileProgress[] = files
     .map((f) => ({ file: relativeName(f), loaded: f.size, total: f.size, origin: 'local' as const }))
     .sort((a, b) => a.file.localeCompare(b.file));
-  return loadModel({ kind: 'files', files }, { kind: 'files', label }, label, local);
+  await loadModel({ kind: 'files', files }, { kind: 'files', label }, label, local);
+  if (get().model?.label === label) lastFiles = files;
 }
 
 // Progress events can come by the thousand during a download; fold them into the store at most
@@ -123,13 +206,13 @@ async function loadModel(spec: ModelSourceSpec, remember: RememberedSource, labe
 
 async function loadModelNow(spec: ModelSourceSpec, remember: RememberedSource, label: string, initialFiles: FileProgress[]): Promise<void> {
   clearError('load');
-  set({ resume: null, load: { label, status: 'loading', files: initialFiles, stage: null } });
+  set({ resume: null, load: { label, status: 'loading', files: initialFiles, stage: null, stages: [] } });
   try {
     const res = await session.request<Loaded>({ type: 'load', source: spec }, (e) => {
       if (e.type === 'progress') queueProgress(e);
       else if (e.type === 'stage') {
         flushProgress();
-        set((s) => ({ load: s.load && { ...s.load, stage: e.message } }));
+        set((s) => ({ load: s.load && { ...s.load, stage: e.message, stages: s.load.stages.at(-1) === e.message ? s.load.stages : [...s.load.stages, e.message] } }));
       }
     });
     flushProgress();

@@ -13,6 +13,8 @@ import { useLab } from '../store';
 import { downloadAdapter, forgetSaved, importAdapter, resetAdapter, restoreSaved, setUseAdapter, stopTraining, train } from './controller';
 import { LossChart } from './LossChart';
 import { trainKey, useTrain } from './store';
+import { useGroupInvalid } from '../components/field-drafts';
+import { useSession } from '../session';
 
 export function TrainPanel() {
   const t = useTrain();
@@ -21,7 +23,11 @@ export function TrainPanel() {
   const loading = useLab((s) => s.load?.status === 'loading');
   const dataId = useId();
   const idle = t.status === 'idle';
-  const canTrain = model !== null && idle && !generating && !loading && t.jsonl.trim() !== '';
+  const invalid = useGroupInvalid('train');
+  const activity = useSession((s) => s.activity);
+  const otherWork = activity !== null && activity !== 'training';
+  const canTrain = model !== null && idle && !generating && !loading && !invalid && !otherWork && t.jsonl.trim() !== '';
+  const savedHistory = model && t.saved && t.startedWith === null ? (t.histories[model.label] ?? []) : [];
   const stale = t.startedWith !== null && t.startedWith !== trainKey(t);
   const last = t.history[t.history.length - 1];
   const c = t.config;
@@ -51,13 +57,13 @@ export function TrainPanel() {
       <textarea id={dataId} rows={5} value={t.jsonl} spellCheck={false} onChange={(e) => t.setTrain({ jsonl: e.target.value })} data-testid="train-data" />
       <fieldset className="sampling">
         <legend>LoRA and optimizer</legend>
-        <NumberField label="Rank" integer min={1} max={256} value={c.lora.rank} onChange={(v) => put('lora.rank', v)} testId="train-rank" />
-        <NumberField label="Alpha" min={0} minExclusive value={c.lora.alpha ?? 2 * c.lora.rank} onChange={(v) => put('lora.alpha', v)} testId="train-alpha" />
-        <NumberField label="Learning rate" min={0} minExclusive step={1e-4} value={c.optimizer.lr} onChange={(v) => put('optimizer.lr', v)} testId="train-lr" />
-        <NumberField label="Warm-up steps" integer min={0} value={c.optimizer.warmupSteps} onChange={(v) => put('optimizer.warmupSteps', v)} />
-        <NumberField label="Steps" integer min={1} max={100000} value={c.steps} onChange={(v) => put('steps', v)} testId="train-steps" />
-        <NumberField label="Batch size" integer min={1} max={512} value={c.batchSize} onChange={(v) => put('batchSize', v)} testId="train-batch" />
-        <NumberField label="Seed" integer min={0} value={c.seed} onChange={(v) => put('seed', v)} />
+        <NumberField group="train" label="Rank" integer min={1} max={256} value={c.lora.rank} onChange={(v) => put('lora.rank', v)} testId="train-rank" />
+        <NumberField group="train" label="Alpha" min={0} minExclusive value={c.lora.alpha ?? 2 * c.lora.rank} onChange={(v) => put('lora.alpha', v)} testId="train-alpha" />
+        <NumberField group="train" label="Learning rate" min={0} minExclusive value={c.optimizer.lr} onChange={(v) => put('optimizer.lr', v)} testId="train-lr" />
+        <NumberField group="train" label="Warm-up steps" integer min={0} value={c.optimizer.warmupSteps} onChange={(v) => put('optimizer.warmupSteps', v)} />
+        <NumberField group="train" label="Steps" integer min={1} max={100000} value={c.steps} onChange={(v) => put('steps', v)} testId="train-steps" />
+        <NumberField group="train" label="Batch size" integer min={1} max={512} value={c.batchSize} onChange={(v) => put('batchSize', v)} testId="train-batch" />
+        <NumberField group="train" label="Seed" integer min={0} value={c.seed} onChange={(v) => put('seed', v)} />
         <label className="check" title="Scale by alpha/sqrt(r) instead of alpha/r">
           <input type="checkbox" checked={c.lora.useRslora} onChange={(e) => put('lora.useRslora', e.target.checked)} />
           rsLoRA
@@ -119,6 +125,7 @@ export function TrainPanel() {
       <p className="hint" aria-live="polite" data-testid="train-status">
         {t.status === 'starting' && 'Starting the trainer…'}
         {t.status === 'training' && t.progress && `Step ${t.progress.step} of ${t.progress.steps} · ${t.progress.phase}`}
+        {t.status === 'saving' && `Saving the adapter (${t.trainedSteps} steps) in this browser…`}
         {t.status === 'exporting' && 'Exporting the adapter…'}
         {idle && t.startedWith !== null && `${t.trainedSteps} steps trained${last ? ` · last step ${formatMs(last.ms)}, loss ${last.loss.toFixed(4)}, |g| ${last.gradNorm.toFixed(3)}` : ''}`}
         {idle && t.startedWith === null && (model ? 'No adapter yet.' : 'Load a model first.')}
@@ -128,7 +135,16 @@ export function TrainPanel() {
           {t.error}
         </p>
       )}
-      <LossChart points={t.history} />
+      {invalid && <p className="hint warn">Fix the settings marked in red before training.</p>}
+      {otherWork && idle && <p className="hint">The engine is busy ({activity}); training waits until it is done.</p>}
+      {savedHistory.length > 0 ? (
+        <>
+          <p className="hint">Loss of the saved adapter (continue from it to train further):</p>
+          <LossChart points={savedHistory} />
+        </>
+      ) : (
+        <LossChart points={t.history} />
+      )}
     </section>
   );
 }

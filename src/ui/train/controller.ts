@@ -6,12 +6,12 @@
  */
 import type { EngineEvent } from '../../worker/protocol';
 import { deleteAdapter, loadAdapter, saveAdapter } from '../../storage/db';
-import { message } from '../model/controller';
+import { message, registerDiscardCheck } from '../model/controller';
 import { session } from '../session';
-import { downloadBytes } from '../files/download';
-import { makeZip } from '../../util/zip';
+import { adapterZip, downloadBytes, slug } from '../files/download';
+import { ask } from '../components/confirm';
 import { useLab } from '../store';
-import { INITIAL_TRAIN_RUNTIME, trainKey, useTrain } from './store';
+import { INITIAL_TRAIN_RUNTIME, MAX_KEPT_HISTORY, trainKey, useTrain, type StepPoint } from './store';
 
 type Ev<T extends EngineEvent['type']> = Extract<EngineEvent, { type: T }>;
 
@@ -42,6 +42,13 @@ async function refreshSaved(): Promise<void> {
   }
 }
 
+/** A model change would drop the worker's adapter: say so when it is not the saved one. */
+registerDiscardCheck(() => {
+  const s = get();
+  if (s.startedWith === null || !s.unsaved) return null;
+  return `the LoRA adapter in the Fine-tune tab (${s.trainedSteps} steps), which is not saved in this browser`;
+});
+
 function busy(): boolean {
   return get().status !== 'idle' || session.busy();
 }
@@ -51,7 +58,7 @@ async function startFresh(): Promise<boolean> {
   set({ status: 'starting', error: null });
   try {
     await session.request<Ev<'train-ready'>>({ type: 'train-start', config: s.config, baseModel: null });
-    set({ startedWith: trainKey(s), trainedSteps: 0, stepOffset: 0, history: [], status: 'idle' });
+    set({ startedWith: trainKey(s), trainedSteps: 0, stepOffset: 0, history: [], status: 'idle', unsaved: false });
     return true;
   } catch (err) {
     set({ status: 'idle', error: message(err) });
@@ -84,8 +91,10 @@ async function trainNow(): Promise<void> {
         }
       },
     );
-    set({ status: 'idle', progress: null, error: done.stopped ? 'Stopped.' : null });
+    // Saving is part of the job: the panel says so, and nothing else starts until it is done.
+    set({ status: 'saving', progress: null, error: done.stopped ? 'Stopped.' : null });
     await persistAdapter();
+    set({ status: 'idle' });
   } catch (err) {
     set({ status: 'idle', progress: null, error: message(err) });
   }
@@ -98,6 +107,14 @@ export function stopTraining(): Promise<void> {
 /** Throw away the trained adapter and start again from the seeded initialisation. */
 export async function resetAdapter(): Promise<void> {
   if (busy()) return;
+  if (get().unsaved) {
+    const key = await ask({
+      title: 'Reset the adapter?',
+      message: `The adapter trained here (${get().trainedSteps} steps) is not saved in this browser; resetting starts a fresh one and discards it. Download it first to keep it.`,
+      actions: [{ key: 'reset', label: 'Discard and reset', danger: true }],
+    });
+    if (key !== 'reset') return;
+  }
   await startFresh();
 }
 
@@ -115,15 +132,10 @@ async function persistAdapter(): Promise<void> {
     if (!a) return;
     const savedAt = Date.now();
     await saveAdapter({ model, steps: trained, savedAt, files: { ...a.files } });
-    set({ saved: { model, steps: trained, savedAt } });
+    set((s) => ({ saved: { model, steps: trained, savedAt }, unsaved: false, histories: { ...s.histories, [model]: s.history.slice(-MAX_KEPT_HISTORY) } }));
   } catch (err) {
-    set({ error: `the adapter was trained but could not be saved for the next visit: ${message(err)}` });
+    set({ unsaved: true, error: `the adapter was trained but could not be saved for the next visit: ${message(err)}` });
   }
-}
-
-/** The safe file-name part of a model label. */
-function slug(label: string): string {
-  return label.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'model';
 }
 
 /** One click: the PEFT adapter (adapter_config.json + adapter_model.safetensors) as a zip. */
@@ -133,9 +145,9 @@ export async function downloadAdapter(): Promise<void> {
   try {
     const a = await exportFiles();
     if (!a) throw new Error('train an adapter first');
-    const zip = makeZip(Object.entries(a.files).map(([name, data]) => ({ name, data })));
+    const zip = adapterZip({ ...a.files });
     const s = get();
-    downloadBytes(`${slug(currentModel() ?? 'model')}-lora-r${s.config.lora.rank}-step${s.trainedSteps}.zip`, zip, 'application/zip');
+    downloadBytes(`${slug(currentModel() ?? 'model', 'model')}-lora-r${s.config.lora.rank}-step${s.trainedSteps}.zip`, zip, 'application/zip');
     set({ status: 'idle' });
   } catch (err) {
     set({ status: 'idle', error: message(err) });
@@ -158,11 +170,11 @@ export async function setUseAdapter(on: boolean): Promise<void> {
  * targets so further training continues it rather than restarting. `steps`: what it was
  * trained for already.
  */
-async function continueFrom(files: Record<string, Uint8Array>, steps: number): Promise<void> {
+async function continueFrom(files: Record<string, Uint8Array>, steps: number, history: StepPoint[], unsaved: boolean): Promise<void> {
   const c = get().config;
   const info = (await session.request<Ev<'train-ready'>>({ type: 'train-start', config: c, baseModel: null, adapter: files })).info;
   const config = { ...c, lora: { rank: info.rank, alpha: info.alpha, useRslora: info.useRslora, targets: info.targets } };
-  set({ config, startedWith: trainKey({ ...get(), config }), trainedSteps: steps, stepOffset: steps, history: [], status: 'idle' });
+  set({ config, startedWith: trainKey({ ...get(), config }), trainedSteps: steps, stepOffset: steps, history, status: 'idle', unsaved });
 }
 
 /** Continue from the adapter saved in IndexedDB for this model. */
@@ -173,7 +185,7 @@ export async function restoreSaved(): Promise<void> {
   try {
     const a = await loadAdapter(model);
     if (!a) throw new Error(`no saved adapter for ${model}`);
-    await continueFrom(a.files, a.steps);
+    await continueFrom(a.files, a.steps, (get().histories[model] ?? []).filter((p) => p.step <= a.steps), false);
   } catch (err) {
     set({ status: 'idle', error: message(err) });
   }
@@ -195,7 +207,7 @@ export async function importAdapter(picked: File[]): Promise<void> {
     for (const need of ['adapter_config.json', 'adapter_model.safetensors']) {
       if (!files[need]) throw new Error(`pick both adapter_config.json and adapter_model.safetensors (${need} is missing)`);
     }
-    await continueFrom(files, 0);
+    await continueFrom(files, 0, [], true);
   } catch (err) {
     set({ status: 'idle', error: `could not load the adapter: ${message(err)}` });
   }
@@ -205,5 +217,9 @@ export async function forgetSaved(): Promise<void> {
   const model = currentModel();
   if (!model) return;
   await deleteAdapter(model).catch(() => undefined);
-  set({ saved: null });
+  set((s) => {
+    const histories = { ...s.histories };
+    delete histories[model];
+    return { saved: null, histories };
+  });
 }

@@ -13,6 +13,8 @@ export interface TrainUiSettings {
   config: TrainConfig;
   /** SFT data: one {"prompt": ..., "response": ...} object per line. */
   jsonl: string;
+  /** The loss history of the adapter saved for each model (restored with it). */
+  histories: Record<string, StepPoint[]>;
 }
 
 export const DEFAULT_JSONL = [
@@ -24,7 +26,7 @@ export const DEFAULT_JSONL = [
   .map((r) => JSON.stringify(r))
   .join('\n');
 
-export const DEFAULT_TRAIN_UI: TrainUiSettings = { config: TRAIN_DEFAULTS, jsonl: DEFAULT_JSONL };
+export const DEFAULT_TRAIN_UI: TrainUiSettings = { config: TRAIN_DEFAULTS, jsonl: DEFAULT_JSONL, histories: {} };
 
 /** One optimizer step as the panel shows it. */
 export interface StepPoint {
@@ -35,7 +37,7 @@ export interface StepPoint {
 }
 
 export interface TrainRuntime {
-  status: 'idle' | 'starting' | 'training' | 'exporting';
+  status: 'idle' | 'starting' | 'training' | 'saving' | 'exporting';
   /** The settings (as trainKey) the worker's current trainer was started with; null: none yet. */
   startedWith: string | null;
   trainedSteps: number;
@@ -48,6 +50,8 @@ export interface TrainRuntime {
   error: string | null;
   /** An adapter saved in IndexedDB for the loaded model, offered for restoring. */
   saved: { model: string; steps: number; savedAt: number } | null;
+  /** The worker's adapter differs from the saved one (imported from files, or saving failed). */
+  unsaved: boolean;
 }
 
 export const INITIAL_TRAIN_RUNTIME: TrainRuntime = {
@@ -60,11 +64,12 @@ export const INITIAL_TRAIN_RUNTIME: TrainRuntime = {
   useAdapter: false,
   error: null,
   saved: null,
+  unsaved: false,
 };
 
 export type TrainState = TrainUiSettings &
   TrainRuntime & {
-    setTrain(patch: Partial<TrainRuntime & { jsonl: string }>): void;
+    setTrain(patch: Partial<TrainRuntime & { jsonl: string; histories: Record<string, StepPoint[]> }>): void;
     /** Replace the training settings (checked by the config's own validation before use). */
     setConfig(config: TrainConfig): void;
   };
@@ -84,14 +89,15 @@ export const useTrain = create<TrainState>()(
     (set) => ({
       ...DEFAULT_TRAIN_UI,
       ...INITIAL_TRAIN_RUNTIME,
-      setTrain: (patch) => set(patch),
-      setConfig: (config) => set({ config }),
+      // Edited data or settings make an error about the old ones stale.
+      setTrain: (patch) => set('jsonl' in patch ? { error: null, ...patch } : patch),
+      setConfig: (config) => set({ config, error: null }),
     }),
     {
       name: TRAIN_SETTINGS_KEY,
       version: 2,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s): TrainUiSettings => ({ config: s.config, jsonl: s.jsonl.length <= MAX_PERSISTED_JSONL ? s.jsonl : DEFAULT_JSONL }),
+      partialize: (s): TrainUiSettings => ({ config: s.config, jsonl: s.jsonl.length <= MAX_PERSISTED_JSONL ? s.jsonl : DEFAULT_JSONL, histories: s.histories }),
       migrate: (persisted) => sanitizeTrainSettings(persisted) as unknown as TrainState,
       merge: (persisted, current) => ({ ...current, ...sanitizeTrainSettings(persisted) }),
     },
@@ -109,5 +115,14 @@ export function sanitizeTrainSettings(v: unknown): TrainUiSettings {
   } catch {
     // an old or edited value: keep the defaults
   }
-  return { config, jsonl: typeof v.jsonl === 'string' ? v.jsonl : d.jsonl };
+  const histories: Record<string, StepPoint[]> = {};
+  if (isRecord(v.histories)) {
+    for (const [model, h] of Object.entries(v.histories)) {
+      if (Array.isArray(h)) histories[model] = h.filter((p): p is StepPoint => isRecord(p) && [p.step, p.loss, p.gradNorm, p.ms].every((x) => typeof x === 'number'));
+    }
+  }
+  return { config, jsonl: typeof v.jsonl === 'string' ? v.jsonl : d.jsonl, histories };
 }
+
+/** Longest loss history kept per model. */
+export const MAX_KEPT_HISTORY = 5000;
