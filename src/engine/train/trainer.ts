@@ -101,7 +101,13 @@ export interface TrainerOptions {
   microBatchSize?: number;
   /** Vocabulary chunk of the LM head in every training graph (train-graph.ts HeadOptions; 0: unchunked). */
   vocabChunk?: number;
-  /** 'layers': recompute each layer's activations in the backward pass (less memory, about a third more compute). */
+  /**
+   * 'layers': recompute each layer's activations in the backward pass (less memory, one more
+   * forward pass). Default: 'layers' for LoRA on the CPU backends (node-cpu, wasm), where it was measured
+   * both lighter and faster (0.6B shape, 1 x 512: peak 3.7 instead of 9.1 GiB, and the step no
+   * slower; docs/benchmarks.md), and needed for 512 tokens to fit wasm's 4 GiB heap; 'none' on
+   * WebGPU, where the extra forward pass is not known to pay for itself, and for full fine-tuning.
+   */
   recompute?: 'none' | 'layers';
   padId: number;
   onProgress?: (p: TrainProgress) => void;
@@ -187,6 +193,11 @@ export class Trainer {
   private readonly weightDtype: 'float32' | 'float16';
   readonly teacherMode: 'ema' | 'student';
   readonly emaTau: number;
+
+  /** The train step's recompute setting (TrainerOptions.recompute, or the backend's default). */
+  get recompute(): 'none' | 'layers' {
+    return this.opts.recompute ?? (this.state.kind === 'lora' && this.backend.name !== 'webgpu' ? 'layers' : 'none');
+  }
 
   private constructor(private readonly opts: TrainerOptions) {
     this.config = opts.config;
@@ -326,7 +337,7 @@ export class Trainer {
       `train|${lossKey(loss)}`,
       () =>
         unwrapGraph(
-          this.graphs.trainStep(this.config, { loss, trainable: this.state.kind, loraTargets: this.loraTargets, weightDtype: this.weightDtype, vocabChunk: this.opts.vocabChunk, recompute: this.opts.recompute }),
+          this.graphs.trainStep(this.config, { loss, trainable: this.state.kind, loraTargets: this.loraTargets, weightDtype: this.weightDtype, vocabChunk: this.opts.vocabChunk, recompute: this.recompute }),
         ),
       (o) => o.startsWith('grad.'),
     );

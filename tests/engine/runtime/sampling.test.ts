@@ -38,6 +38,8 @@ function rows(): Float32Array[] {
     [5000, 1000],
     [5000, 4], // many ties
     [70000, 1e6], // more than 16 bits of ids
+    [384, 1000], // short rows take the comparison sort
+    [384, 4],
   ]) {
     const r = Float32Array.from({ length: n }, () => Math.round(g.normal() * 3 * grid) / grid);
     r[3] = -0;
