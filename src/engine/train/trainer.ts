@@ -103,9 +103,9 @@ export interface TrainerOptions {
   vocabChunk?: number;
   /**
    * 'layers': recompute each layer's activations in the backward pass (less memory, one more
-   * forward pass). Default: 'layers' for LoRA on the CPU backends (node-cpu, wasm), where it was measured
-   * both lighter and faster (0.6B shape, 1 x 512: peak 3.7 instead of 9.1 GiB, and the step no
-   * slower; docs/benchmarks.md), and needed for 512 tokens to fit wasm's 4 GiB heap; 'none' on
+   * forward pass). Default: 'layers' for LoRA on the CPU backends (node-cpu, wasm), where it was
+   * measured lighter and not slower (0.6B shape, 1 x 512: peak 3.7 instead of 9.1 GiB;
+   * docs/benchmarks.md), and is what lets 512 tokens fit wasm's 4 GiB heap; 'none' on
    * WebGPU, where the extra forward pass is not known to pay for itself, and for full fine-tuning.
    */
   recompute?: 'none' | 'layers';
