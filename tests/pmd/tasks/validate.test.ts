@@ -74,7 +74,7 @@ describe('task JSONL validation', () => {
       'suite.jsonl line 7, answer.tests[0].args: must be the list of arguments, got 1',
       'suite.jsonl line 7, answer.tests[0].expected: is required (the value the call must return)',
       expect.stringMatching(/^suite\.jsonl line 9: must be a JSON object/),
-      'suite.jsonl line 10, answer.kind: must be one of "numeric", "choice", "code", got "graph"',
+      'suite.jsonl line 10, answer.kind: must be one of "numeric", "choice", "code", "text", got "graph"',
     ]);
   });
 
