@@ -5,23 +5,12 @@
  * Prints a markdown table and writes bench/out/engine-node.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import { readFileSync } from 'node:fs';
 import { ModelRunner } from '../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { leftPadBatch, stepMask } from '../src/engine/runtime/batch';
 import { Args } from '../src/cli/args';
+import { machineLine, procStatusMiB } from './proc';
 import { paramCount, qwen3_06bConfig, randomBenchWeights } from './shapes';
-
-function peakRssMiB(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    /* not Linux */
-  }
-  return process.memoryUsage().rss / 2 ** 20;
-}
 
 async function main() {
   const args = new Args(process.argv.slice(2));
@@ -86,7 +75,7 @@ async function main() {
       prefillMs,
       decodeTokPerS: (B * newTokens) / (decodeMs / 1000),
       decodeMsPerStep: decodeMs / newTokens,
-      peakRssMiB: peakRssMiB(),
+      peakRssMiB: procStatusMiB('VmHWM'),
     });
     console.error(`batch ${B}: prefill ${rows.at(-1)!.prefillTokPerS.toFixed(1)} tok/s, decode ${rows.at(-1)!.decodeTokPerS.toFixed(2)} tok/s`);
   }
@@ -94,7 +83,7 @@ async function main() {
   const result = {
     bench: 'engine-node',
     date: new Date().toISOString(),
-    machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    machine: machineLine(),
     backend: 'onnxruntime-node 1.30 CPU EP, fp32',
     model: { shape: 'Qwen3-0.6B', layers, params },
     rows,

@@ -5,57 +5,17 @@
  *   npx tsx bench/engine-webgpu.ts [--layers 28] [--prompt 32] [--new 8] [--batches 1,8] [--backend webgpu|wasm]
  * Prints a markdown table and writes bench/out/engine-<backend>.json.
  */
-import { mkdir, writeFile, readFile, readdir } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { execSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { Args } from '../src/cli/args';
-import { writeSafetensors } from '../src/engine/models/safetensors';
-import { qwen3_06bConfig, randomBenchWeights, paramCount } from './shapes';
+import { ensureQwen3Checkpoint } from './checkpoints';
 import { startHubServer } from '../tests/support/hub-server';
-import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from '../e2e/chromium';
-
-/** config.json for the bench model, in the classic Hub layout. */
-function hfConfig(layers: number): Record<string, unknown> {
-  const c = qwen3_06bConfig(layers);
-  return {
-    architectures: ['Qwen3ForCausalLM'],
-    model_type: 'qwen3',
-    vocab_size: c.vocabSize,
-    hidden_size: c.hiddenSize,
-    intermediate_size: c.intermediateSize,
-    num_hidden_layers: layers,
-    num_attention_heads: c.numHeads,
-    num_key_value_heads: c.numKvHeads,
-    head_dim: c.headDim,
-    rms_norm_eps: c.rmsNormEps,
-    rope_theta: c.ropeTheta,
-    max_position_embeddings: c.maxPositionEmbeddings,
-    tie_word_embeddings: true,
-    hidden_act: 'silu',
-    torch_dtype: 'bfloat16',
-    eos_token_id: 151645,
-    pad_token_id: 151643,
-  };
-}
-
-async function ensureModel(dir: string, layers: number): Promise<Record<string, Uint8Array>> {
-  const stamp = path.join(dir, 'layers.txt');
-  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== String(layers)) {
-    await mkdir(dir, { recursive: true });
-    const w = randomBenchWeights(qwen3_06bConfig(layers));
-    console.error(`writing ${(paramCount(w) / 1e6).toFixed(0)}M-parameter bf16 checkpoint to ${dir}`);
-    await writeFile(path.join(dir, 'model.safetensors'), writeSafetensors(w, 'BF16'));
-    await writeFile(path.join(dir, 'config.json'), JSON.stringify(hfConfig(layers)));
-    await writeFile(stamp, String(layers));
-  }
-  const files: Record<string, Uint8Array> = {};
-  for (const f of await readdir(dir)) if (f !== 'layers.txt') files[f] = await readFile(path.join(dir, f));
-  return files;
-}
+import { BASE_ARGS, CHROMIUM } from '../e2e/chromium';
+import { webgpuArgs } from './gpu/adapter';
 
 /** Resident memory of all descendants of this process (the browser and its helpers), MiB. */
 function rssOfDescendantsMiB(): number {
@@ -89,12 +49,12 @@ async function main() {
   const backend = args.string('backend') ?? 'webgpu';
   args.rejectUnknown();
 
-  const files = await ensureModel(path.resolve('bench/out/qwen3-0.6b-random'), layers);
+  const files = await ensureQwen3Checkpoint(path.resolve('bench/out/qwen3-0.6b-random'), layers);
   const hub = await startHubServer({ repos: { 'bench/qwen3-0.6b-random': files } });
   // No file watching: an edit elsewhere in the tree must not reload the page mid-measurement.
   const vite = await createServer({ server: { port: 5181, strictPort: true, host: '127.0.0.1', watch: null, hmr: false }, logLevel: 'error' });
   await vite.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: backend === 'webgpu' ? [...WEBGPU_ARGS, ...BASE_ARGS] : BASE_ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: backend === 'webgpu' ? [...webgpuArgs(), ...BASE_ARGS] : BASE_ARGS, headless: true });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOfDescendantsMiB())), 250);
   try {

@@ -5,7 +5,8 @@
  * Usage:
  *   npx tsx bench/train-node.ts [--layers 28] [--batch 8] [--seq 512] [--micro 1,2,4]
  *                               [--steps 2] [--loss ce|distill] [--teacher-extra 128] [--threads N]
- *                               [--max-rss-gib 90% of RAM] [--out bench/out/train-node.json]
+ *                               [--max-rss-gib 90% of RAM] [--trainer-options JSON]
+ *                               [--out bench/out/train-node.json]
  * Each micro-batch size runs in its own child process (VmHWM, the peak resident memory, is a
  * per-process high-water mark): build the model and trainer, one warm-up step (creates the
  * sessions), then `--steps` timed steps. A child whose resident memory passes --max-rss-gib is
@@ -14,29 +15,19 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Args } from '../src/cli/args';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import { Trainer } from '../src/engine/train/trainer';
 import { initLoraState } from '../src/engine/train/lora-state';
+import { loadAvg, machineLine, procStatusMiB } from './proc';
 import { paramCount, qwen3_06bConfig, randomBenchWeights } from './shapes';
 import { BENCH_LORA, LORA_SEED, PhaseTimer, benchSamples, runTimedSteps, lossFor, type TrainBenchRow, runDescription, failedBenchRow } from './pages/train-shared';
 
 const RESULT_TAG = '@@train-node-result ';
 
-function procStatusMiB(field: 'VmHWM' | 'VmRSS', pid: number | 'self' = 'self'): number {
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch {
-    /* not Linux, or the process is gone */
-  }
-  return pid === 'self' ? process.memoryUsage().rss / 2 ** 20 : 0;
-}
-
-const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
+const load = loadAvg;
 
 interface Settings {
   layers: number;
@@ -47,6 +38,8 @@ interface Settings {
   teacherExtra: number;
   threads: number;
   maxRssGiB: number;
+  /** Extra Trainer options (JSON), e.g. {"recompute": "layers"}. */
+  trainerOptions: string;
 }
 
 function failedRow(micro: number, loadBefore: number[], error: string): TrainBenchRow {
@@ -69,6 +62,7 @@ async function runOne(s: Settings, micro: number): Promise<TrainBenchRow> {
     padId: cfg.padTokenId!,
     microBatchSize: micro,
     onProgress: (p) => phases.mark(p.phase),
+    ...(JSON.parse(s.trainerOptions) as Record<string, unknown>),
   });
   const setupRssMiB = procStatusMiB('VmRSS');
   console.error(`  [micro ${micro}] model ${(paramCount(weights) / 1e6).toFixed(0)}M params + trainer set up in ${((performance.now() - t0) / 1000).toFixed(1)} s, RSS ${setupRssMiB.toFixed(0)} MiB`);
@@ -157,6 +151,7 @@ async function main() {
     teacherExtra: args.integer('teacher-extra', 128, 1),
     threads: args.integer('threads', 0),
     maxRssGiB: args.number('max-rss-gib', Math.floor((os.totalmem() / 2 ** 30) * 0.9)),
+    trainerOptions: args.string('trainer-options') ?? '{}',
   };
   const micros = (args.string('micro') ?? '1,2,4').split(',').map(Number);
   if (micros.some((m) => !Number.isInteger(m) || m < 1)) throw new Error('--micro must list whole numbers >= 1, e.g. 1,2,4');
@@ -171,7 +166,7 @@ async function main() {
     return;
   }
 
-  const passOn = ['--layers', s.layers, '--batch', s.batch, '--seq', s.seq, '--steps', s.steps, '--loss', s.loss, '--teacher-extra', s.teacherExtra, '--threads', s.threads].map(String);
+  const passOn = ['--layers', s.layers, '--batch', s.batch, '--seq', s.seq, '--steps', s.steps, '--loss', s.loss, '--teacher-extra', s.teacherExtra, '--threads', s.threads, '--trainer-options', s.trainerOptions].map(String);
   console.error(`LoRA step, onnxruntime-node CPU: qwen3-0.6B shape, ${s.layers} layers, batch ${s.batch} x ${s.seq} tokens, loss ${s.loss}, r=${BENCH_LORA.r} on ${BENCH_LORA.targetModules.join('/')}`);
   const rows: TrainBenchRow[] = [];
   for (const m of micros) {
@@ -183,11 +178,12 @@ async function main() {
   const result = {
     bench: 'train-node',
     date: new Date().toISOString(),
-    machine: `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    machine: machineLine(),
     node: process.version,
     backend: 'onnxruntime-node 1.30 CPU EP, fp32 weights',
     model: { shape: 'Qwen3-0.6B', layers: s.layers, seed: 1 },
     ...runDescription(s),
+    trainerOptions: JSON.parse(s.trainerOptions) as unknown,
     note: 'tokPerS = batch*seq / mean step time; responseTokPerS counts loss tokens only; peak RSS = VmHWM of the child process that ran the setting',
     rows,
   };

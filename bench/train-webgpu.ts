@@ -5,7 +5,8 @@
  * on all seven projections. Usage:
  *   npx tsx bench/train-webgpu.ts [--layers 2] [--batch 2] [--seq 64] [--micro 1] [--steps 1]
  *                                 [--loss ce|distill] [--teacher-extra 128] [--backend webgpu|wasm]
- *                                 [--max-minutes 0] [--out bench/out/train-<backend>.json]
+ *                                 [--max-minutes 0] [--threads N] [--trainer-options JSON]
+ *                                 [--out bench/out/train-<backend>.json]
  * The defaults are small because SwiftShader runs WebGPU on the CPU (see docs/benchmarks.md);
  * the issue's full setting is --layers 28 --batch 8 --seq 512 --micro 1,2,4.
  *
@@ -25,7 +26,8 @@ import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { createServer } from 'vite';
 import { Args } from '../src/cli/args';
-import { BASE_ARGS, CHROMIUM, WEBGPU_ARGS } from '../e2e/chromium';
+import { BASE_ARGS, CHROMIUM } from '../e2e/chromium';
+import { webgpuArgs } from './gpu/adapter';
 import { BENCH_LORA, lossFor, type TrainBenchRow, runDescription, failedBenchRow } from './pages/train-shared';
 import type { TrainRunParams, TrainRunResult } from './pages/train.worker';
 
@@ -66,6 +68,7 @@ interface Row extends TrainBenchRow {
   adapterInfo?: string;
   backend?: string;
   weightDtype?: string;
+  wasmThreads?: number;
 }
 
 async function runSetting(p: TrainRunParams, maxMinutes: number, url: string): Promise<Row> {
@@ -77,7 +80,7 @@ async function runSetting(p: TrainRunParams, maxMinutes: number, url: string): P
   const failed = (error: string): Row => ({ ...failedBenchRow(p.micro, Math.ceil(p.batch / p.micro), peak, loadBefore, load(), error), setupS: NaN });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: p.backend === 'webgpu' ? [...WEBGPU_ARGS, ...BASE_ARGS] : BASE_ARGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: p.backend === 'webgpu' ? [...webgpuArgs(), ...BASE_ARGS] : BASE_ARGS, headless: true });
     const page = await browser.newPage();
     page.setDefaultTimeout(0);
     let setupRss = NaN;
@@ -121,6 +124,7 @@ async function runSetting(p: TrainRunParams, maxMinutes: number, url: string): P
       adapterInfo: r.adapterInfo,
       backend: r.backend,
       weightDtype: r.weightDtype,
+      wasmThreads: r.wasmThreads,
     };
   } catch (e) {
     return failed(e instanceof Error ? e.message.split('\n')[0] : String(e));
@@ -143,6 +147,8 @@ async function main() {
     steps: args.integer('steps', 1, 1),
     loss: args.string('loss') ?? 'ce',
     teacherExtra: args.integer('teacher-extra', 128, 1),
+    threads: args.integer('threads', 0),
+    trainerOptions: JSON.parse(args.string('trainer-options') ?? '{}') as Record<string, unknown>,
   };
   const micros = (args.string('micro') ?? '1').split(',').map(Number);
   if (micros.some((m) => !Number.isInteger(m) || m < 1)) throw new Error('--micro must list whole numbers >= 1, e.g. 1,2');
@@ -180,6 +186,8 @@ async function main() {
     backend: `onnxruntime-web 1.30 ${ok?.backend ?? backend} (${ok?.adapterInfo ?? '?'}), weights ${ok?.weightDtype ?? '?'}`,
     model: { shape: 'Qwen3-0.6B', layers: base.layers, seed: 1, weights: 'generated in the worker (bench/shapes.ts randomBenchWeights)' },
     ...runDescription(base),
+    trainerOptions: base.trainerOptions,
+    wasmThreads: ok?.wasmThreads,
     note: 'tokPerS = batch*seq / mean step time; responseTokPerS counts loss tokens only; peak RSS sums the browser process tree, sampled every 250 ms, one fresh browser per setting',
     rows,
   };

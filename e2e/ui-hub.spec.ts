@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { EMBEDDED_LABEL } from './helpers/embedded';
 
 const ENDPOINT = 'http://hub.test';
 const REPO = 'test-org/tiny-qwen3';
@@ -68,7 +69,7 @@ test('Hub source: progress, cache, token handling, errors and reload offer', asy
   await page.getByTestId('hub-repo').fill('test-org/missing');
   await page.getByTestId('load-hub').click();
   await expect(page.getByTestId('error')).toContainText('test-org/missing', { timeout: LOAD_TIMEOUT });
-  await expect(page.getByTestId('model-summary')).toContainText('tiny-qwen3 (embedded)');
+  await expect(page.getByTestId('model-summary')).toContainText(EMBEDDED_LABEL);
 
   // The real one, with a token: bytes and totals per file, token sent as a bearer header.
   await page.getByTestId('hub-repo').fill(REPO);

@@ -20,10 +20,11 @@ import { parseSftJsonl, tokenizeSft } from '../src/engine/train/sft-data';
 import { Trainer } from '../src/engine/train/trainer';
 import { DEFAULT_JSONL } from '../src/ui/train/store';
 import { readZip } from '../tests/support/zip-reader';
+import { EMBEDDED_DIR, EMBEDDED_STEM } from './helpers/embedded';
 
 /** Mean response cross-entropy of the default data under an adapter, on onnxruntime-node. */
 async function nodeLoss(adapterFiles: Map<string, Buffer> | null): Promise<number> {
-  const ckpt = await openModel(new NodeFolderSource('public/models/tiny-qwen3'));
+  const ckpt = await openModel(new NodeFolderSource(EMBEDDED_DIR));
   const cfg = ckpt.config;
   const state = adapterFiles
     ? loraStateFromAdapter(cfg, await importPeftAdapter(new MemorySource(Object.fromEntries([...adapterFiles].map(([k, v]) => [k, new Uint8Array(v)]))), cfg))
@@ -67,7 +68,7 @@ test('train in the panel, download the PEFT zip, keep the adapter across a reloa
 
   // One click: a zip with the two PEFT files.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-adapter').click()]);
-  expect(download.suggestedFilename()).toMatch(/^tiny-qwen3-embedded-lora-r8-step4\.zip$/);
+  expect(download.suggestedFilename()).toBe(`${EMBEDDED_STEM}-lora-r8-step4.zip`);
   const files = readZip(await readFile((await download.path())!));
   expect([...files.keys()].sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
   const config = JSON.parse(files.get('adapter_config.json')!.toString('utf8'));

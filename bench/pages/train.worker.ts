@@ -24,6 +24,10 @@ export interface TrainRunParams {
   steps: number;
   loss: string;
   teacherExtra: number;
+  /** wasm threads (0: the engine's default). */
+  threads: number;
+  /** Extra Trainer options, e.g. {"recompute": "layers"}. */
+  trainerOptions: Record<string, unknown>;
 }
 
 export interface TrainRunResult {
@@ -38,6 +42,7 @@ export interface TrainRunResult {
   loss: number[];
   responseTokens: number;
   phaseS: Record<string, number>;
+  wasmThreads: number;
 }
 
 export type TrainWorkerMessage = { type: 'log'; text: string } | { type: 'result'; result: TrainRunResult } | { type: 'error'; message: string };
@@ -47,10 +52,10 @@ const t00 = performance.now();
 const log = (text: string) => scope.postMessage({ type: 'log', text: `[${((performance.now() - t00) / 1000).toFixed(1)} s] ${text}` } satisfies TrainWorkerMessage);
 
 async function run(p: TrainRunParams): Promise<TrainRunResult> {
-  const rt = await initOrtWeb({ preferWebGpu: p.backend === 'webgpu' });
+  const rt = await initOrtWeb({ preferWebGpu: p.backend === 'webgpu', threads: p.threads || undefined });
   if (p.backend === 'webgpu' && rt.backend !== 'webgpu') throw new Error(`WebGPU was asked for but not available: ${rt.fallbackReason}`);
   const backend = await webEngineBackend(rt);
-  log(`backend ${rt.backend} (${rt.adapterInfo}), weights ${backend.weightDtype}`);
+  log(`backend ${rt.backend} (${rt.adapterInfo}), weights ${backend.weightDtype}, wasm threads ${rt.wasmThreads} (cross-origin isolated: ${self.crossOriginIsolated})`);
   const cfg = qwen3_06bConfig(p.layers);
   const t0 = performance.now();
   let weights: ReturnType<typeof randomBenchWeights> | null = randomBenchWeights(cfg);
@@ -71,6 +76,7 @@ async function run(p: TrainRunParams): Promise<TrainRunResult> {
       phases.mark(e.phase);
       log(`  ${e.phase} ${e.microBatch + 1}/${e.microBatches}`);
     },
+    ...p.trainerOptions,
   });
   const setupS = (performance.now() - t0) / 1000;
   log(`model and trainer set up in ${setupS.toFixed(1)} s`);
@@ -91,6 +97,7 @@ async function run(p: TrainRunParams): Promise<TrainRunResult> {
     loss: losses,
     responseTokens,
     phaseS: phases.seconds as Record<string, number>,
+    wasmThreads: rt.wasmThreads,
   };
 }
 

@@ -2,16 +2,17 @@
  * The embedded default the app ships with: the trained tiny "world" model and its task suite
  * under public/world/ when that folder exists, otherwise the seeded tiny-qwen3 under
  * public/models/. Which one is known when the app is built (or the dev server starts), from the
- * files Vite finds there, so the page never probes a missing URL.
+ * files vite.config.ts finds there, so the page never probes a missing URL.
  */
-const worldModel = import.meta.glob('/public/world/model/config.json');
-const worldRun = import.meta.glob<Record<string, unknown>>('/public/world/run.json', { eager: true, import: 'default' });
+declare const __PMD_WORLD__: { run: Record<string, unknown> } | null;
 
 /** public/world/ is present: its model is the default and its tasks are offered first. */
-export const HAS_WORLD = Object.keys(worldModel).length > 0;
+const WORLD = typeof __PMD_WORLD__ === 'undefined' ? null : __PMD_WORLD__;
+
+export const HAS_WORLD = WORLD !== null;
 
 /** The world's run settings (a partial PmdConfig), laid under the user's own settings. */
-export const WORLD_RUN_CONFIG: Record<string, unknown> = worldRun['/public/world/run.json'] ?? {};
+export const WORLD_RUN_CONFIG: Record<string, unknown> = WORLD?.run ?? {};
 
 export const EMBEDDED = HAS_WORLD
   ? { folder: 'world/model/', label: 'world model (embedded)', about: 'a tiny model trained for the task world shipped with the app' }

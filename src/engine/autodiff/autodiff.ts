@@ -16,6 +16,8 @@ import { Emitter, type EmitOptions } from './emit';
 import { isDefaultDomain } from '../onnx/ops';
 import { isFloat, type SDim } from './dims';
 import { inferGraph } from './infer';
+import { valueInfoFromMeta } from './value-info';
+import { SpanSchedule } from './spans';
 import { differentiableInputs, differentiableOutputs, gradientOf } from './gradient-table';
 
 export interface GradientOptions {
@@ -38,6 +40,20 @@ export interface GradientOptions {
    * for a prefill decoder graph (no past KV): lets more broadcast reductions be static.
    */
   equalDims?: string[][];
+  /**
+   * A value holding the gradient of `loss` (same shape), used instead of ones: the result is
+   * then the vector-Jacobian product seed^T d(loss)/d(wrt). Lets a caller differentiate part of
+   * a graph by hand (the chunked loss head) and hand the rest to autodiff.
+   */
+  seed?: string;
+  /**
+   * Forward node ranges [start, end) (indices into the graph's nodes), e.g. decoder layers: each
+   * span's backward pass, gradients of `wrt` included, completes before the next earlier span's
+   * starts (spans.ts).
+   */
+  spans?: readonly (readonly [number, number])[];
+  /** With `spans`: recompute each span's activations in the backward pass instead of keeping them. */
+  recompute?: boolean;
 }
 
 export interface GradientStats {
@@ -92,6 +108,7 @@ export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { 
   const lossMeta = meta.get(opts.loss);
   if (!lossMeta) throw new Error(`autodiff: loss ${opts.loss} is not a value of the graph`);
   if (!isFloat(lossMeta.dtype)) throw new Error(`autodiff: loss ${opts.loss} is not a float value`);
+  if (opts.seed !== undefined && meta.get(opts.seed)?.dtype !== lossMeta.dtype) throw new Error(`autodiff: seed ${opts.seed} is not a value of the loss's dtype`);
   if (new Set(opts.wrt).size !== opts.wrt.length) throw new Error('autodiff: wrt lists a name twice');
   for (const w of opts.wrt) {
     const m = meta.get(w);
@@ -150,8 +167,12 @@ export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { 
 
   if (useful.has(opts.loss)) {
     const rank0 = lossMeta.shape?.length === 0;
-    add(opts.loss, rank0 ? e.fconst(1, lossMeta.dtype!) : e.filled(e.shapeOf(opts.loss), 1, lossMeta.dtype!));
+    if (opts.seed !== undefined) add(opts.loss, opts.seed);
+    else add(opts.loss, rank0 ? e.fconst(1, lossMeta.dtype!) : e.filled(e.shapeOf(opts.loss), 1, lossMeta.dtype!));
   }
+  const wrtSet = new Set(opts.wrt);
+  const schedule = opts.spans?.length ? new SpanSchedule(forward, opts.spans, e, opts.recompute ?? false) : null;
+  if (opts.recompute && !schedule) throw new Error('autodiff: recompute needs spans');
   let activeNodes = 0;
   for (let idx = forward.length - 1; idx >= 0; idx--) {
     if (!active[idx]) continue;
@@ -159,17 +180,20 @@ export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { 
     const gr = grads[idx];
     if (gr.kind !== 'rule') continue;
     const dOuts = new Set(differentiableOutputs(n, gr));
-    const dy = n.outputs.map((o, k) => (dOuts.has(k) && useful.has(o) ? total(o) : null));
+    let dy = n.outputs.map((o, k) => (dOuts.has(k) && useful.has(o) ? total(o) : null));
     if (dy.every((d) => d === null)) continue;
     const dIns = new Set(differentiableInputs(n, gr));
     const needs = (i: number) => dIns.has(i) && !!n.inputs[i] && useful.has(n.inputs[i]);
     activeNodes++;
-    const dx = gr.rule({ e, node: n, dy, needs });
+    let node = n;
+    if (schedule) ({ dy, node } = schedule.visit(idx, dy));
+    const dx = gr.rule({ e, node, dy, needs });
     n.inputs.forEach((x, i) => {
       const gx = dx[i];
       if (gx && needs(i)) {
         e.refine(gx, x);
         add(x, gx);
+        if (wrtSet.has(x)) schedule?.noteWrtGradient(gx);
       }
     });
   }
@@ -184,6 +208,10 @@ export function buildGradientGraphWithStats(g: Graph, opts: GradientOptions): { 
     const shape: Dim[] = info ? [...info.shape] : init ? [...init.tensor.dims] : (m.shape ?? []).map((d: SDim, k: number) => dimName(d, `${name}_${k}`));
     out.output(name, m.dtype!, shape);
   }
+
+  schedule?.prune(out);
+  // Every value's inferred shape (equalDims applied) as value_info, for onnxruntime's planner.
+  out.valueInfo.push(...valueInfoFromMeta(out, meta));
 
   return {
     graph: out,

@@ -7,7 +7,7 @@
  */
 import type { OpType } from '../onnx/ops';
 import { dtypeFromOnnx } from '../onnx/dtypes';
-import { broadcastShapes, intConst, intsNum, metaOfConst, monoProd, num, type SDim, type ValueMeta } from './dims';
+import { broadcastShapes, intConst, intsNum, metaOfConst, monoProd, num, sym, type SDim, type ValueMeta } from './dims';
 import { unknown, type Infer, type InferCtx } from './infer-context';
 import { concat, gather, pad, reshape, shapeOp, slice, split, squeeze, unsqueeze } from './layout-inference';
 import { intAttr, intsAttr, normAxis } from './node-attrs';
@@ -222,7 +222,9 @@ export const INFERENCE: { readonly [K in OpType]: Infer } = {
   GatherElements: (c) => [{ dtype: c.x?.dtype ?? null, shape: c.ins[1]?.shape ?? null }],
   ScatterND: likeData,
   ScatterElements: likeData,
-  NonZero: (c) => [{ dtype: 'int64', shape: c.x?.shape ? [num(c.x.shape.length), null] : [null, null] }],
+  // The count of non-zeros is data-dependent: a symbol of its own (named after the output), so
+  // values derived from the same NonZero provably share it.
+  NonZero: (c) => [{ dtype: 'int64', shape: [c.x?.shape ? num(c.x.shape.length) : null, sym(`nonzero(${c.node.outputs[0]})`)] }],
   OneHot: (c) => [{ dtype: c.ins[2]?.dtype ?? null, shape: null }],
 
   Constant: (c) => {

@@ -39,6 +39,12 @@ export interface DecoderGraphSpec {
   graph: Graph;
   weightNames: string[];
   loraInputs: { module: string; target: LoraTarget; a: string; b: string }[];
+  /** The final norm's output [B*S, D] (float32), what the LM head multiplies. */
+  normed: string;
+  /** The weight input the LM head reads ([V, D]: lm_head, or the embedding when tied). */
+  headWeight: string;
+  /** Each layer's nodes as a [start, end) range of indices into graph.nodes. */
+  layerSpans: [number, number][];
 }
 
 /** The decoder graph's data inputs by role, one table for the builder and every feed builder. */
@@ -215,7 +221,9 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
   };
 
   // --- layers -----------------------------------------------------------------------------
+  const layerSpans: [number, number][] = [];
   for (let l = 0; l < cfg.numLayers; l++) {
+    const firstNode = g.nodes.length;
     const p = `model.layers.${l}`;
     const attnIn = cfg.family === 'olmo2' ? x : rmsNorm(x, W(`${p}.input_layernorm.weight`));
 
@@ -273,6 +281,7 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
     let mlpOut = linear(act, `${p}.mlp.down_proj`, cfg.mlpBias);
     if (cfg.family === 'olmo2') mlpOut = rmsNorm(mlpOut, W(`${p}.post_feedforward_layernorm.weight`));
     x = g.op('Add', [h, mlpOut]);
+    layerSpans.push([firstNode, g.nodes.length]);
   }
 
   // --- head -------------------------------------------------------------------------------
@@ -281,7 +290,8 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
     g.op('Reshape', [normed, shapeBSD], {}, 'hidden');
     g.output('hidden', 'float32', ['batch', 'seq', D]);
   }
-  const head = cfg.tieWordEmbeddings ? Wraw('model.embed_tokens.weight') : Wraw('lm_head.weight');
+  const headWeight = cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+  const head = Wraw(headWeight);
   if (opts.logits === 'all') {
     const logits2 = toF32(g.op('Gemm', [toStorage(normed), head], { transB: attr.int(1) })); // [N, V]
     g.op('Reshape', [logits2, g.op('Concat', [bs, g.i64([cfg.vocabSize])], { axis: attr.int(0) })], {}, 'logits');
@@ -294,5 +304,5 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
     g.output('logits', 'float32', ['batch', 1, cfg.vocabSize]);
   }
 
-  return { graph: g, weightNames, loraInputs };
+  return { graph: g, weightNames, loraInputs, normed, headWeight, layerSpans };
 }

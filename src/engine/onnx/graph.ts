@@ -9,6 +9,9 @@ export type DType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32' | 'boo
 /** A dimension: a fixed size or a symbolic name such as "batch". */
 export type Dim = number | string;
 
+/** A dimension of unknown size (written with neither a value nor a name). */
+export const UNKNOWN_DIM = '';
+
 export type Attr =
   | { kind: 'int'; value: number }
   | { kind: 'float'; value: number }
@@ -59,6 +62,8 @@ export class Graph {
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
   readonly initializers: Initializer[] = [];
+  /** Known shapes of intermediate values (optional; written as ONNX value_info). */
+  readonly valueInfo: ValueInfo[] = [];
   private counter = 0;
   private readonly constCache = new Map<string, string>();
 

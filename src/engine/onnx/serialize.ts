@@ -2,7 +2,7 @@
  * Serialize a Graph into ONNX ModelProto bytes (field numbers from onnx/onnx.proto).
  */
 import { ProtoWriter } from './protobuf';
-import type { Attr, ConstTensor, Graph, GraphNode, ValueInfo } from './graph';
+import { UNKNOWN_DIM, type Attr, type ConstTensor, type Graph, type GraphNode, type ValueInfo } from './graph';
 import { ONNX_DTYPE } from './dtypes';
 
 
@@ -67,7 +67,7 @@ function valueInfoProto(v: ValueInfo): ProtoWriter {
   for (const d of v.shape) {
     const dim = new ProtoWriter();
     if (typeof d === 'number') dim.int(1, d);
-    else dim.string(2, d);
+    else if (d !== UNKNOWN_DIM) dim.string(2, d);
     shape.message(1, dim);
   }
   const tensorType = new ProtoWriter();
@@ -81,13 +81,25 @@ function valueInfoProto(v: ValueInfo): ProtoWriter {
   return w;
 }
 
-export function serializeGraph(g: Graph, opts: { producer?: string; extraOpsets?: Record<string, number> } = {}): Uint8Array {
+export interface SerializeOptions {
+  producer?: string;
+  extraOpsets?: Record<string, number>;
+  /**
+   * Shapes of intermediate values (ONNX value_info); default the graph's own `valueInfo`.
+   * onnxruntime plans buffer reuse from them: a training graph of thousands of nodes whose
+   * intermediate shapes it cannot name takes seconds to plan.
+   */
+  valueInfo?: readonly ValueInfo[];
+}
+
+export function serializeGraph(g: Graph, opts: SerializeOptions = {}): Uint8Array {
   const graph = new ProtoWriter();
   for (const n of g.nodes) graph.message(1, nodeProto(n));
   graph.string(2, g.name);
   for (const init of g.initializers) graph.message(5, tensorProto(init.name, init.tensor));
   for (const i of g.inputs) graph.message(11, valueInfoProto(i));
   for (const o of g.outputs) graph.message(12, valueInfoProto(o));
+  for (const v of opts.valueInfo ?? g.valueInfo) graph.message(13, valueInfoProto(v));
 
   const model = new ProtoWriter();
   model.int(1, IR_VERSION);

@@ -1,6 +1,9 @@
 /**
  * Batched autoregressive generation with a KV cache: one prefill over the left-padded prompts,
- * then one decode step per new token for the whole batch. Tokens stream to the caller.
+ * then one decode step per new token for the rows still running. Rows that stop (EOS) leave
+ * the batch: their KV rows are dropped (ModelRunner.keepRows) instead of being decoded as
+ * padding. Every row still takes its random draw at every step, so the random stream of a row
+ * never depends on when the others stop. Tokens stream to the caller.
  */
 import { Prng } from '../../util/prng';
 import { leftPadBatch, stepMask } from './batch';
@@ -52,29 +55,29 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
   // session variant serve every call, so no graph is compiled twice (costly on WebGPU).
   let out = await runner.forward({ ...padded, logits: 'last', wantKv: true });
   kv = out.kv;
-  const lastPos = prompts.map((p) => p.length - 1);
+  // The original rows still decoded, in batch order (finished rows leave the batch).
+  let rows = prompts.map((_, b) => b);
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
       const stepTokens: (number | null)[] = [];
       const stepLp: (number | null)[] = [];
-      const next = new BigInt64Array(B);
-      for (let b = 0; b < B; b++) {
-        const row = out.logits.subarray(b * V, (b + 1) * V);
-        // Every row draws from the generator, finished or not, so one sequence's length does
-        // not shift the random stream of the others.
-        const t = sampleToken(row, o, rng);
+      for (let b = 0, r = 0; b < B; b++) {
         if (done[b]) {
+          // A finished row still takes its draw, so one sequence's length does not shift the
+          // random stream of the others (sampleToken draws exactly once when not greedy).
+          if (o.temperature > 0) rng.next();
           stepTokens.push(null);
           stepLp.push(null);
-          next[b] = BigInt(o.padTokenId);
           continue;
         }
+        const row = out.logits.subarray(r * V, (r + 1) * V);
+        r++;
+        const t = sampleToken(row, o, rng);
         const lp = logProbOf(row, t);
         tokens[b].push(t);
         logprobs[b].push(lp);
         stepTokens.push(t);
         stepLp.push(lp);
-        next[b] = BigInt(t);
         if (o.stopAtEos && eos.has(t)) {
           done[b] = true;
           finish[b] = 'eos';
@@ -86,13 +89,20 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
         for (let b = 0; b < B; b++) if (!done[b]) finish[b] = 'stopped';
         break;
       }
-      const positions = BigInt64Array.from(lastPos.map((p) => BigInt(p + step + 1)));
+      // Rows that just finished leave the batch: their cache rows are dropped, not decoded.
+      const still = rows.filter((b) => !done[b]);
+      if (still.length < rows.length) {
+        const kept = await runner.keepRows(kv!, still.map((b) => rows.indexOf(b)));
+        ModelRunner.disposeKv(kv);
+        kv = kept;
+        rows = still;
+      }
       const past: KvCache = kv!;
       out = await runner.forward({
-        ids: next,
-        positions,
-        mask: stepMask(padded.pad, past.length, 1),
-        batch: B,
+        ids: BigInt64Array.from(rows, (b) => BigInt(tokens[b][step])),
+        positions: BigInt64Array.from(rows, (b) => BigInt(prompts[b].length + step)),
+        mask: stepMask(rows.map((b) => padded.pad[b]), past.length, 1),
+        batch: rows.length,
         seq: 1,
         past,
         logits: 'last',

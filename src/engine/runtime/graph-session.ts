@@ -7,6 +7,7 @@
  */
 import type { Graph } from '../onnx/graph';
 import { serializeGraph } from '../onnx/serialize';
+import { inferValueInfo } from '../autodiff/value-info';
 import type { EngineBackend, OrtSession, OrtTensor } from './ort-types';
 
 export type TensorMap = Record<string, OrtTensor>;
@@ -21,7 +22,8 @@ export function createGraphSession(backend: EngineBackend, graph: Graph, onDevic
     for (const o of graph.outputs) loc[o.name] = onDevice(o.name) ? 'gpu-buffer' : 'cpu';
     opts.preferredOutputLocation = loc;
   }
-  return backend.ort.InferenceSession.create(serializeGraph(graph), opts);
+  const valueInfo = graph.valueInfo.length ? graph.valueInfo : inferValueInfo(graph);
+  return backend.ort.InferenceSession.create(serializeGraph(graph, { valueInfo }), opts);
 }
 
 /** Dispose a tensor that lives on the device (a no-op for host tensors). */

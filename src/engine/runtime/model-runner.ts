@@ -2,6 +2,7 @@
  * Owns a model on one backend for inference: the uploaded weights, the current LoRA adapter,
  * and the decoder sessions (one per graph variant). Every session reads the same weight tensors.
  */
+import { attr, Graph } from '../onnx/graph';
 import { buildDecoderGraph, type GraphMode } from '../models/decoder-graph';
 import type { LoraAdapter, LoraTarget, ModelConfig, WeightMap } from '../models/types';
 import { DecoderFeeds, type DecoderRows, type KvCache } from './decoder-session';
@@ -119,6 +120,35 @@ export class ModelRunner {
     if (withAdapter) Object.assign(feeds, this.adapter!.feeds);
     const out = await session.run(feeds);
     return (await out.hidden.getData()) as Float32Array;
+  }
+
+  /**
+   * A KV cache holding only the given batch rows (in that order), e.g. to stop decoding rows
+   * that finished; the input cache is left as it is (the caller disposes it).
+   */
+  async keepRows(kv: KvCache, rows: readonly number[]): Promise<KvCache> {
+    const L = kv.keys.length;
+    const { session } = await this.sessions.get(
+      `kv-rows|${L}`,
+      () => {
+        const g = new Graph('kv_rows');
+        const idx = g.input('rows', 'int64', ['rows']);
+        for (const [prefix, list] of [['k', kv.keys], ['v', kv.values]] as const) {
+          list.forEach((_, l) => {
+            g.input(`${prefix}${l}`, 'float32', ['batch', 'heads', 'total', 'dim']);
+            g.op('Gather', [`${prefix}${l}`, idx], { axis: attr.int(0) }, `${prefix}${l}.out`);
+            g.output(`${prefix}${l}.out`, 'float32', ['rows', 'heads', 'total', 'dim']);
+          });
+        }
+        return g;
+      },
+      () => this.backend.keepKvOnDevice,
+    );
+    const feeds: TensorMap = { rows: new this.backend.ort.Tensor('int64', BigInt64Array.from(rows, BigInt), [rows.length]) };
+    kv.keys.forEach((t, l) => (feeds[`k${l}`] = t));
+    kv.values.forEach((t, l) => (feeds[`v${l}`] = t));
+    const out = await session.run(feeds);
+    return { length: kv.length, keys: kv.keys.map((_, l) => out[`k${l}.out`]), values: kv.values.map((_, l) => out[`v${l}.out`]) };
   }
 
   /** Free device memory held by a KV cache. */

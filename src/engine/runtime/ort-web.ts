@@ -6,9 +6,10 @@
  * `env.wasm.wasmPaths`; scripts/prepare-assets.ts copies both into public/ort/. The same binary
  * also serves the plain "wasm" (CPU) execution provider, used as the fallback.
  *
- * No cross-origin isolation is configured, so the wasm side runs single-threaded (ORT picks
- * numThreads = 1 itself when `crossOriginIsolated` is false). With WebGPU the heavy work is on
- * the GPU anyway.
+ * Threads: the wasm backend runs on several threads only in a cross-origin isolated page (the
+ * dev server, the preview and the build send COOP/COEP, see vite.config.ts). ORT's own default
+ * is then min(4, cores / 2), a single thread on a 2-core machine; `defaultWasmThreads` asks for
+ * every core instead (up to 8). Without isolation it is one thread, whatever is asked.
  *
  * GPU device: the WebGPU EP creates its own GPUDevice when the first WebGPU session is created
  * and then publishes it as `ort.env.webgpu.device` (before that it is undefined in this
@@ -28,6 +29,20 @@ export interface OrtWebOptions {
   preferWebGpu?: boolean;
   /** Folder (URL prefix) holding the ORT .mjs/.wasm runtime files; default `<base>/ort/`. */
   wasmPaths?: string;
+  /** wasm threads (the CPU backend, and ORT's CPU side on WebGPU); default defaultWasmThreads(). Only the first call's value counts. */
+  threads?: number;
+}
+
+const crossOriginIsolated = (): boolean => typeof self !== 'undefined' && (self as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+
+function wasmThreadsOf(ort: OrtWeb): number {
+  return crossOriginIsolated() ? (ort.env.wasm.numThreads ?? 1) : 1;
+}
+
+/** Every core (up to 8) in a cross-origin isolated page, else 1 (threads need SharedArrayBuffer). */
+export function defaultWasmThreads(): number {
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  return crossOriginIsolated() ? Math.max(1, Math.min(8, cores)) : 1;
 }
 
 export interface OrtWebRuntime {
@@ -42,15 +57,19 @@ export interface OrtWebRuntime {
   maxStorageBindingBytes: number;
   /** Why WebGPU was not used, when the backend is 'wasm'. */
   fallbackReason?: string;
+  /** Threads the wasm runtime runs on (1 unless the page is cross-origin isolated). */
+  wasmThreads: number;
 }
 
 let loaded: OrtWeb | null = null;
 
-async function loadOrt(wasmPaths?: string): Promise<OrtWeb> {
+async function loadOrt(wasmPaths?: string, threads?: number): Promise<OrtWeb> {
   if (!loaded) {
     // The webgpu entry has the same API (and type definitions) as the package root.
     loaded = (await import('onnxruntime-web/webgpu')) as unknown as OrtWeb;
     loaded.env.logLevel = 'error';
+    // Read when the wasm runtime starts (the first session), so set before any.
+    loaded.env.wasm.numThreads = threads ?? defaultWasmThreads();
   }
   loaded.env.wasm.wasmPaths = resolveWasmPaths(wasmPaths);
   return loaded;
@@ -166,7 +185,7 @@ async function warmUp(backend: WebBackend): Promise<void> {
  * session works on it, otherwise wasm (CPU, single-threaded).
  */
 export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntime> {
-  const ort = await loadOrt(opts.wasmPaths);
+  const ort = await loadOrt(opts.wasmPaths, opts.threads);
   let fallbackReason: string | undefined;
 
   if (opts.preferWebGpu === false) {
@@ -184,6 +203,7 @@ export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntim
       const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
       return {
         ort,
+        wasmThreads: wasmThreadsOf(ort),
         backend: 'webgpu',
         adapterInfo: describeAdapter(info),
         shaderF16: device.features.has('shader-f16'),
@@ -196,7 +216,7 @@ export async function initOrtWeb(opts: OrtWebOptions = {}): Promise<OrtWebRuntim
   }
 
   await warmUp('wasm');
-  return { ort, backend: 'wasm', adapterInfo: 'wasm (CPU)', shaderF16: false, maxBufferBytes: 0, maxStorageBindingBytes: 0, fallbackReason };
+  return { ort, backend: 'wasm', adapterInfo: 'wasm (CPU)', shaderF16: false, maxBufferBytes: 0, maxStorageBindingBytes: 0, fallbackReason, wasmThreads: wasmThreadsOf(ort) };
 }
 
 /**

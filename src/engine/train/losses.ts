@@ -169,26 +169,6 @@ export function appendLogSumExp(g: Graph, logits: string): string {
   return g.op('Add', [m, g.op('Log', [s])]);
 }
 
-/** log p(targets) [B, S] from logits [B, S, V], lse [B, S, 1] and int64 targets [B, S]. */
-export function appendTargetLogp(g: Graph, logits: string, lse: string, targets: string): string {
-  const t = g.op('Unsqueeze', [targets, i64(g, [-1])]);
-  const picked = g.op('GatherElements', [logits, t], { axis: attr.int(-1) });
-  return g.op('Squeeze', [g.op('Sub', [picked, lse]), i64(g, [-1])]);
-}
-
-/**
- * Log-probs at the ids [B, S, k] and of the targets [B, S], read with ONE GatherElements from
- * the logits (indices Concat(ids, targets)): the backward pass then scatters into a single
- * [B, S, V] buffer instead of two.
- */
-export function appendGatheredLogp(g: Graph, logits: string, lse: string, ids: string, targets: string, k: number): { top: string; token: string } {
-  const idx = g.op('Concat', [ids, g.op('Unsqueeze', [targets, i64(g, [-1])])], { axis: attr.int(-1) }); // [B, S, k+1]
-  const lp = g.op('Sub', [g.op('GatherElements', [logits, idx], { axis: attr.int(-1) }), lse]);
-  const top = g.op('Slice', [lp, i64(g, [0]), i64(g, [k]), i64(g, [2])]);
-  const token = g.op('Squeeze', [g.op('Slice', [lp, i64(g, [k]), i64(g, [k + 1]), i64(g, [2])]), i64(g, [2])]);
-  return { top, token };
-}
-
 /**
  * The tail bucket log(1 - sum p) [B, S, 1] from the top-k log-probs [B, S, k]: the sum is
  * clamped below at tailEps before the Log (see the module header).
@@ -237,49 +217,129 @@ function named(g: Graph, value: string, name: string): string {
 }
 
 /**
- * Append a training loss over `logits` [B, S, V] (float32). Adds the loss's inputs and the
+ * How a loss reads log-probabilities: `at(ids)` gives log p at int64 token ids [..., m] (the
+ * last axis indexes the vocabulary), in the layout the ids are in. `logitsReader` reads them
+ * from materialized logits; the chunked head in vocab-head.ts computes them without the full
+ * [.., V] tensor.
+ */
+export interface TokenLogp {
+  at(ids: string): string;
+}
+
+/**
+ * Where per-token values live: at every position [B, S] (`positionLayout`), or flattened to the
+ * loss tokens only (vocab-head.ts). `take` brings a per-position input [B, S, ...rest] into the
+ * layout, `perRow` a per-sequence input [B], and `spread` turns a per-token value back into
+ * [B, S, ...rest].
+ */
+export interface TokenLayout {
+  take(v: string, rest: number[]): string;
+  perRow(v: string): string;
+  spread(v: string, rest: number[], dtype: 'float32' | 'int64'): string;
+}
+
+/** log p read from logits [B, S, V]: x - lse(x) at the ids. */
+export function logitsReader(g: Graph, logits: string): TokenLogp {
+  const lse = appendLogSumExp(g, logits);
+  return { at: (ids) => g.op('Sub', [g.op('GatherElements', [logits, ids], { axis: attr.int(-1) }), lse]) };
+}
+
+/** The [B, S] layout: inputs used as they are, outputs named as they are. */
+export function positionLayout(g: Graph): TokenLayout {
+  return {
+    take: (v) => v,
+    perRow: (v) => g.op('Unsqueeze', [v, i64(g, [1])]), // [B, 1], broadcast over positions
+    spread: (v) => v,
+  };
+}
+
+/** The loss's view of the model's output: the log-prob reader and the per-token layout. */
+export interface LossHead {
+  logp: TokenLogp;
+  layout: TokenLayout;
+  /**
+   * The student's own top-k ids (distill with topkIds 'graph'): `everywhere` [B, S, k] (the
+   * graph output) and `ids`, the same in the layout.
+   */
+  topk(k: number): { everywhere: string; ids: string };
+}
+
+/** A LossHead over materialized logits [B, S, V] (the unchunked head). */
+export function logitsHead(g: Graph, logits: string): LossHead {
+  return {
+    logp: logitsReader(g, logits),
+    layout: positionLayout(g),
+    topk: (k) => {
+      const ids = appendTopkIds(g, logits, k);
+      return { everywhere: ids, ids };
+    },
+  };
+}
+
+/** Log-probs at the ids [.., k] and of the targets [..], read in one gather (Concat(ids, targets)). */
+function gatheredLogp(g: Graph, logp: TokenLogp, ids: string, targets: string, k: number): { top: string; token: string } {
+  const idx = g.op('Concat', [ids, g.op('Unsqueeze', [targets, i64(g, [-1])])], { axis: attr.int(-1) }); // [.., k+1]
+  const lp = logp.at(idx);
+  const top = g.op('Slice', [lp, i64(g, [0]), i64(g, [k]), i64(g, [-1])]);
+  const token = g.op('Squeeze', [g.op('Slice', [lp, i64(g, [k]), i64(g, [k + 1]), i64(g, [-1])]), i64(g, [-1])]);
+  return { top, token };
+}
+
+/** log p(targets) in the layout of the targets. */
+function targetLogp(g: Graph, logp: TokenLogp, targets: string): string {
+  return g.op('Squeeze', [logp.at(g.op('Unsqueeze', [targets, i64(g, [-1])])), i64(g, [-1])]);
+}
+
+/**
+ * Append a training loss over the model's output (float32). Adds the loss's inputs and the
  * outputs 'loss' (scalar) and per-token diagnostics; see the module header for conventions.
+ * `makeHead` receives the `loss_mask` input (a head may restrict itself to the loss tokens).
  *
  * Inputs added: all kinds: targets, loss_mask, token_count; distill: topk_ids (unless
  * topkIds: 'graph'), teacher_topk_logp [B, S, k], teacher_tail_logp [B, S]; grpo:
  * advantages [B], old_logp [B, S].
  * Outputs: loss, student_logp; distill: token_divergence (and topk_ids with 'graph');
- * grpo: token_ratio.
+ * grpo: token_ratio. Per-token outputs are [B, S]; a head that only reads the loss tokens
+ * leaves 0 at the other positions.
  */
-export function appendLoss(g: Graph, logits: string, spec: LossSpec): AppendedLoss {
+export function appendTokenLoss(g: Graph, spec: LossSpec, makeHead: (lossMask: string) => LossHead): AppendedLoss {
   const inputs: string[] = [];
   const inp = (name: string, dtype: 'float32' | 'int64', shape: (string | number)[]) => {
     inputs.push(g.input(name, dtype, shape));
     return name;
   };
-  const targets = inp(LOSS_INPUT.targets, 'int64', ['batch', 'seq']);
-  const mask = inp(LOSS_INPUT.lossMask, 'float32', ['batch', 'seq']);
+  const targetsIn = inp(LOSS_INPUT.targets, 'int64', ['batch', 'seq']);
+  const maskIn = inp(LOSS_INPUT.lossMask, 'float32', ['batch', 'seq']);
   const count = inp(LOSS_INPUT.tokenCount, 'float32', []);
-  const lse = appendLogSumExp(g, logits);
+  const head = makeHead(maskIn);
+  const { layout } = head;
+  const targets = layout.take(targetsIn, []);
+  const mask = layout.take(maskIn, []);
   const diag: { name: string; dtype: 'float32' | 'int64'; shape: Shape }[] = [];
-  const diagnose = (value: string, name: string, shape: Shape = ['batch', 'seq']) => {
-    named(g, value, name);
-    diag.push({ name, dtype: 'float32', shape });
+  const diagnose = (value: string, name: string) => {
+    named(g, layout.spread(value, [], 'float32'), name);
+    diag.push({ name, dtype: 'float32', shape: ['batch', 'seq'] });
   };
   let logp = '';
 
   let tok: string;
   if (spec.kind === 'ce') {
-    logp = appendTargetLogp(g, logits, lse, targets);
+    logp = targetLogp(g, head.logp, targets);
     tok = g.op('Neg', [logp]);
   } else if (spec.kind === 'distill') {
     const k = spec.topk;
     if (!Number.isInteger(k) || k < 1) throw new Error(`distillation top-k must be a positive integer, got ${k}`);
-    const mode = spec.topkIds ?? 'input';
     let ids: string;
-    if (mode === 'input') ids = inp(LOSS_INPUT.topkIds, 'int64', ['batch', 'seq', k]);
+    if ((spec.topkIds ?? 'input') === 'input') ids = layout.take(inp(LOSS_INPUT.topkIds, 'int64', ['batch', 'seq', k]), [k]);
     else {
-      ids = appendTopkIds(g, logits, k, LOSS_OUTPUT.topkIds);
+      const t = head.topk(k);
+      ids = t.ids;
+      named(g, t.everywhere, LOSS_OUTPUT.topkIds);
       diag.push({ name: LOSS_OUTPUT.topkIds, dtype: 'int64', shape: ['batch', 'seq', k] });
     }
-    const tTop = inp(LOSS_INPUT.teacherTopkLogp, 'float32', ['batch', 'seq', k]);
-    const tTail = inp(LOSS_INPUT.teacherTailLogp, 'float32', ['batch', 'seq']);
-    const picked = appendGatheredLogp(g, logits, lse, ids, targets, k);
+    const tTop = layout.take(inp(LOSS_INPUT.teacherTopkLogp, 'float32', ['batch', 'seq', k]), [k]);
+    const tTail = layout.take(inp(LOSS_INPUT.teacherTailLogp, 'float32', ['batch', 'seq']), []);
+    const picked = gatheredLogp(g, head.logp, ids, targets, k);
     logp = picked.token;
     const tail = appendTailBucket(g, picked.top, spec.tailEps ?? DEFAULT_TAIL_EPS);
     const lS = g.op('Concat', [picked.top, tail], { axis: attr.int(-1) });
@@ -290,18 +350,17 @@ export function appendLoss(g: Graph, logits: string, spec: LossSpec): AppendedLo
     const lo = spec.clipEps;
     const hi = spec.clipEpsHigh ?? spec.clipEps;
     if (!(lo >= 0 && lo < 1) || !(hi >= 0)) throw new Error(`GRPO clip epsilons must be in [0, 1), got ${lo} / ${hi}`);
-    const adv = inp(LOSS_INPUT.advantages, 'float32', ['batch']);
-    const old = inp(LOSS_INPUT.oldLogp, 'float32', ['batch', 'seq']);
-    logp = appendTargetLogp(g, logits, lse, targets);
+    const adv = layout.perRow(inp(LOSS_INPUT.advantages, 'float32', ['batch']));
+    const old = layout.take(inp(LOSS_INPUT.oldLogp, 'float32', ['batch', 'seq']), []);
+    logp = targetLogp(g, head.logp, targets);
     const ratio = g.op('Exp', [g.op('Sub', [logp, old])]);
     diagnose(ratio, LOSS_OUTPUT.tokenRatio);
-    const a = g.op('Unsqueeze', [adv, i64(g, [1])]); // [B, 1]
-    const unclipped = g.op('Mul', [ratio, a]);
-    const clipped = g.op('Mul', [g.op('Clip', [ratio, g.scalar(1 - lo), g.scalar(1 + hi)]), a]);
+    const unclipped = g.op('Mul', [ratio, adv]);
+    const clipped = g.op('Mul', [g.op('Clip', [ratio, g.scalar(1 - lo), g.scalar(1 + hi)]), adv]);
     tok = g.op('Neg', [g.op('Min', [unclipped, clipped])]);
   }
   maskedMean(g, tok, mask, count, LOSS_OUTPUT.loss);
-  named(g, logp, LOSS_OUTPUT.studentLogp);
+  named(g, layout.spread(logp, [], 'float32'), LOSS_OUTPUT.studentLogp);
   diag.unshift({ name: LOSS_OUTPUT.studentLogp, dtype: 'float32', shape: ['batch', 'seq'] });
   g.output(LOSS_OUTPUT.loss, 'float32', []);
   for (const d of diag) g.output(d.name, d.dtype, d.shape);
@@ -309,26 +368,43 @@ export function appendLoss(g: Graph, logits: string, spec: LossSpec): AppendedLo
   return { inputs, outputs: [LOSS_OUTPUT.loss, ...diagnostics], diagnostics };
 }
 
+/** appendTokenLoss over materialized logits [B, S, V] (float32). */
+export function appendLoss(g: Graph, logits: string, spec: LossSpec): AppendedLoss {
+  return appendTokenLoss(g, spec, () => logitsHead(g, logits));
+}
+
 /**
- * Teacher side of self-distillation (no gradient): from the teacher's logits [B, S, V], the
+ * Teacher side of self-distillation (no gradient): from the teacher's log-prob reader, the
  * student's top-k ids `topk_ids [B, S, k]` and `targets [B, S]` (both inputs, in the teacher's
  * own sequence layout), output teacher_topk_logp [B, S, k], teacher_tail_logp [B, S] and
  * teacher_logp_token [B, S] (the teacher's log-prob of the actual next token, for the UI).
  */
-export function appendTeacherScoring(g: Graph, logits: string, topk: number, tailEps = DEFAULT_TAIL_EPS): AppendedLoss {
+export function appendTeacherScoringWith(g: Graph, head: Pick<LossHead, 'logp' | 'layout'>, topk: number, tailEps = DEFAULT_TAIL_EPS): AppendedLoss {
   if (!Number.isInteger(topk) || topk < 1) throw new Error(`top-k must be a positive integer, got ${topk}`);
   const ids = g.input(LOSS_INPUT.topkIds, 'int64', ['batch', 'seq', topk]);
   const targets = g.input(LOSS_INPUT.targets, 'int64', ['batch', 'seq']);
-  const lse = appendLogSumExp(g, logits);
-  const picked = appendGatheredLogp(g, logits, lse, ids, targets, topk);
-  named(g, picked.top, LOSS_OUTPUT.teacherTopkLogp);
-  named(g, g.op('Squeeze', [appendTailBucket(g, picked.top, tailEps), i64(g, [-1])]), LOSS_OUTPUT.teacherTailLogp);
-  named(g, picked.token, LOSS_OUTPUT.teacherLogpToken);
+  const { layout } = head;
+  const picked = gatheredLogp(g, head.logp, layout.take(ids, [topk]), layout.take(targets, []), topk);
+  named(g, layout.spread(picked.top, [topk], 'float32'), LOSS_OUTPUT.teacherTopkLogp);
+  named(g, layout.spread(g.op('Squeeze', [appendTailBucket(g, picked.top, tailEps), i64(g, [-1])]), [], 'float32'), LOSS_OUTPUT.teacherTailLogp);
+  named(g, layout.spread(picked.token, [], 'float32'), LOSS_OUTPUT.teacherLogpToken);
   g.output(LOSS_OUTPUT.teacherTopkLogp, 'float32', ['batch', 'seq', topk]);
   g.output(LOSS_OUTPUT.teacherTailLogp, 'float32', ['batch', 'seq']);
   g.output(LOSS_OUTPUT.teacherLogpToken, 'float32', ['batch', 'seq']);
   const outputs = [LOSS_OUTPUT.teacherTopkLogp, LOSS_OUTPUT.teacherTailLogp, LOSS_OUTPUT.teacherLogpToken];
   return { inputs: [ids, targets], outputs, diagnostics: outputs };
+}
+
+/** appendTeacherScoringWith over materialized teacher logits [B, S, V]. */
+export function appendTeacherScoring(g: Graph, logits: string, topk: number, tailEps = DEFAULT_TAIL_EPS): AppendedLoss {
+  return appendTeacherScoringWith(g, logitsHead(g, logits), topk, tailEps);
+}
+
+/** log p of each target [B, S] (forward only: GRPO's on-policy old_logp), as the graph output `name`. */
+export function appendTargetLogpOutput(g: Graph, head: Pick<LossHead, 'logp' | 'layout'>, name: string): void {
+  const targets = g.input(LOSS_INPUT.targets, 'int64', ['batch', 'seq']);
+  named(g, head.layout.spread(targetLogp(g, head.logp, head.layout.take(targets, [])), [], 'float32'), name);
+  g.output(name, 'float32', ['batch', 'seq']);
 }
 
 // ---------------------------------------------------------------------------------------------

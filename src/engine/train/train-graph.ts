@@ -16,15 +16,26 @@
  * teacher scoring -> moved back (teacherToStudent) -> train step. The decoder's `logits` output is dropped from all three graphs so the
  * [B, S, V] tensor never leaves the device.
  */
-import { buildGradientGraphWithStats, type GradientStats } from '../autodiff/autodiff';
-import type { DType, Graph } from '../onnx/graph';
+import { buildGradientGraph, buildGradientGraphWithStats, type GradientStats } from '../autodiff/autodiff';
+import { attr, type DType, type Graph } from '../onnx/graph';
 import { buildDecoderGraph, type DecoderGraphSpec } from '../models/decoder-graph';
 import type { LoraTarget, ModelConfig } from '../models/types';
-import { appendLoss, appendTeacherScoring, appendTopkIds, LOSS_OUTPUT, type LossSpec } from './losses';
+import { appendLoss, appendTargetLogpOutput, appendTeacherScoring, appendTeacherScoringWith, appendTokenLoss, appendTopkIds, logitsHead, LOSS_OUTPUT, type LossSpec } from './losses';
+import { allPositions, DEFAULT_VOCAB_CHUNK, hiddenGradient, lossTokens, VocabHead, vocabLossHead } from './vocab-head';
 
 export type { LossSpec } from './losses';
 
-export interface TrainStepOptions {
+/** How the train step and the scoring graphs form the LM head's output (see vocab-head.ts). */
+export interface HeadOptions {
+  /**
+   * Vocabulary entries per chunk of the LM head (default DEFAULT_VOCAB_CHUNK); 0 materializes
+   * the whole [B, S, V] logits and differentiates through them (the unchunked head). The train
+   * step also restricts the chunked head to the loss tokens.
+   */
+  vocabChunk?: number;
+}
+
+export interface TrainStepOptions extends HeadOptions {
   loss: LossSpec;
   /** 'lora': the LoRA A/B factors of every targeted projection; 'full': every model weight. */
   trainable: 'lora' | 'full';
@@ -32,8 +43,13 @@ export interface TrainStepOptions {
   loraTargets: readonly LoraTarget[];
   /** Storage type of the weight inputs (see DecoderGraphOptions); 'full' requires float32. */
   weightDtype?: DType;
+  /**
+   * 'layers': recompute each decoder layer's activations in the backward pass instead of keeping
+   * them (activation checkpointing: about one more forward pass of compute, and only the
+   * residual stream kept between the passes). Default 'none'.
+   */
+  recompute?: 'none' | 'layers';
 }
-
 /** Names of a graph's inputs by role. */
 export interface GraphInputs {
   /** Every graph input, in declaration order. */
@@ -74,8 +90,9 @@ export const gradientName = (input: string): string => `grad.${input}`;
 
 const DATA_INPUTS = ['input_ids', 'rope_cos', 'rope_sin', 'attention_bias'];
 
-function forwardGraph(cfg: ModelConfig, loraTargets: readonly LoraTarget[], weightDtype: DType | undefined): DecoderGraphSpec {
-  const spec = buildDecoderGraph(cfg, { mode: 'prefill', logits: 'all', loraTargets, emitKv: false, weightDtype });
+function forwardGraph(cfg: ModelConfig, loraTargets: readonly LoraTarget[], weightDtype: DType | undefined, logits: 'all' | 'none' = 'all'): DecoderGraphSpec {
+  const spec = buildDecoderGraph(cfg, { mode: 'prefill', logits, loraTargets, emitKv: false, weightDtype });
+  if (logits === 'none') return spec;
   // Keep the logits on the device: they are consumed by the loss head only.
   const g = spec.graph;
   const at = g.outputs.findIndex((o) => o.name === 'logits');
@@ -89,11 +106,26 @@ function inputsOf(g: Graph, spec: DecoderGraphSpec, loss: string[]): GraphInputs
   return { all: g.inputs.map((i) => i.name), data: [...DATA_INPUTS], weights: [...spec.weightNames], lora, loss };
 }
 
+const chunkOf = (o: HeadOptions): number => o.vocabChunk ?? DEFAULT_VOCAB_CHUNK;
+
+/** The chunked head over every position's final hidden state (forward-only graphs). */
+function positionsHead(cfg: ModelConfig, spec: DecoderGraphSpec, o: HeadOptions & { weightDtype?: DType }) {
+  const g = spec.graph;
+  const head = new VocabHead(g, { hidden: spec.normed, weight: spec.headWeight, vocab: cfg.vocabSize, chunk: chunkOf(o), storage: o.weightDtype ?? 'float32', expectation: false });
+  return vocabLossHead(head, allPositions(g, g.op('Shape', [DATA_INPUTS[0]])));
+}
+
 /**
  * Forward + loss + gradients for one micro-batch. Inputs: the decoder's (see GraphInputs),
- * then the loss's (losses.ts `appendLoss`). Outputs: `loss` (scalar), diagnostics
+ * then the loss's (losses.ts `appendTokenLoss`). Outputs: `loss` (scalar), diagnostics
  * (`student_logp`; distill: `token_divergence` [+ `topk_ids` with topkIds 'graph'];
  * grpo: `token_ratio`), then `grad.<name>` for every trainable input.
+ *
+ * With the chunked head (the default whenever the head weight is not trained), the head runs on
+ * the loss tokens only and is differentiated by hand (vocab-head.ts): autodiff gives the loss's
+ * gradient with respect to the head's log-sum-exp and gathered logits, `hiddenGradient` turns
+ * that into the gradient at the hidden states, and a second autodiff pass carries it through
+ * the decoder. Per-token outputs are 0 away from the loss tokens.
  */
 export function buildTrainStepGraph(cfg: ModelConfig, opts: TrainStepOptions): TrainStepGraph {
   if (opts.trainable === 'lora' && opts.loraTargets.length === 0) throw new Error("trainable 'lora' needs at least one LoRA target");
@@ -102,17 +134,47 @@ export function buildTrainStepGraph(cfg: ModelConfig, opts: TrainStepOptions): T
     // has no fp16 ScatterND-add for the embedding gradient.
     throw new Error("trainable 'full' needs float32 weights (weightDtype 'float32')");
   }
-  const spec = forwardGraph(cfg, opts.loraTargets, opts.weightDtype);
-  const g = spec.graph;
-  const loss = appendLoss(g, 'logits', opts.loss);
+  const chunked = chunkOf(opts) > 0 && opts.trainable === 'lora';
+  const spec = forwardGraph(cfg, opts.loraTargets, opts.weightDtype, chunked ? 'none' : 'all');
+  let g = spec.graph;
+  let lossValue: string = LOSS_OUTPUT.loss;
+  let seed: string | undefined;
+  let loss;
+  if (!chunked) loss = appendLoss(g, 'logits', opts.loss);
+  else {
+    let head: VocabHead | null = null;
+    loss = appendTokenLoss(g, opts.loss, (mask) => {
+      const layout = lossTokens(g, mask);
+      const hidden = g.op('Gather', [spec.normed, layout.rows], { axis: attr.int(0) }); // [P, D]
+      head = new VocabHead(g, { hidden, weight: spec.headWeight, vocab: cfg.vocabSize, chunk: chunkOf(opts), storage: opts.weightDtype ?? 'float32', expectation: true });
+      // The student's own top-k ids (topkIds 'graph') are an output at every position.
+      return vocabLossHead(head, layout, () => ({
+        head: new VocabHead(g, { hidden: spec.normed, weight: spec.headWeight, vocab: cfg.vocabSize, chunk: chunkOf(opts), storage: opts.weightDtype ?? 'float32', expectation: false }),
+        layout: allPositions(g, g.op('Shape', [mask])),
+      }));
+    });
+    const h = head! as VocabHead;
+    // d loss / d (lse, gathered logits): the small per-token part, by autodiff.
+    const parts = [h.lse, ...h.gathered.map((x) => x.logits)];
+    const headGrad = (v: string) => `head_grad.${v}`;
+    g = buildGradientGraph(g, { loss: LOSS_OUTPUT.loss, wrt: parts, gradName: headGrad, equalDims: [['seq', 'total']] });
+    g.outputs.splice(g.outputs.length - parts.length, parts.length);
+    seed = hiddenGradient(g, h, headGrad(h.lse), h.gathered.map((x) => headGrad(x.logits)));
+    // d loss / d hidden is `seed`; the second pass starts from the head's input with it.
+    lossValue = h.hidden;
+  }
   const trainable = opts.trainable === 'lora' ? spec.loraInputs.flatMap((m) => [m.a, m.b]) : [...spec.weightNames];
   const { graph, stats } = buildGradientGraphWithStats(g, {
-    loss: LOSS_OUTPUT.loss,
+    loss: lossValue,
+    seed,
     wrt: trainable,
     gradName: gradientName,
     // Prefill without past KV: the attention mask's key axis equals the query axis, which makes
     // every broadcast reduction of the backward pass static.
     equalDims: [['seq', 'total']],
+    // Each layer's backward pass completes before the next one's (and may be recomputed).
+    spans: spec.layerSpans,
+    recompute: opts.recompute === 'layers',
   });
   const gradients = trainable.map(gradientName);
   return {
@@ -133,18 +195,34 @@ export function buildTrainStepGraph(cfg: ModelConfig, opts: TrainStepOptions): T
  * ids, moved to the teacher's layout) and `targets [B, S]` int64; outputs
  * `teacher_topk_logp [B, S, k]`, `teacher_tail_logp [B, S]`, `teacher_logp_token [B, S]`.
  */
-export function buildTeacherScoringGraph(cfg: ModelConfig, opts: { topk: number; loraTargets: readonly LoraTarget[]; weightDtype?: DType; tailEps?: number }): ScoringGraph {
-  const spec = forwardGraph(cfg, opts.loraTargets, opts.weightDtype);
+export function buildTeacherScoringGraph(cfg: ModelConfig, opts: HeadOptions & { topk: number; loraTargets: readonly LoraTarget[]; weightDtype?: DType; tailEps?: number }): ScoringGraph {
+  const chunked = chunkOf(opts) > 0;
+  const spec = forwardGraph(cfg, opts.loraTargets, opts.weightDtype, chunked ? 'none' : 'all');
   const g = spec.graph;
-  const head = appendTeacherScoring(g, 'logits', opts.topk, opts.tailEps);
+  const head = chunked ? appendTeacherScoringWith(g, positionsHead(cfg, spec, opts), opts.topk, opts.tailEps) : appendTeacherScoring(g, 'logits', opts.topk, opts.tailEps);
   return { graph: g, inputs: inputsOf(g, spec, head.inputs), outputs: head.outputs, loraInputs: spec.loraInputs };
 }
 
 /** Student forward without gradient, output `topk_ids [B, S, k]` int64 (largest logit first). */
-export function buildStudentTopkGraph(cfg: ModelConfig, opts: { topk: number; loraTargets: readonly LoraTarget[]; weightDtype?: DType }): ScoringGraph {
-  const spec = forwardGraph(cfg, opts.loraTargets, opts.weightDtype);
+export function buildStudentTopkGraph(cfg: ModelConfig, opts: HeadOptions & { topk: number; loraTargets: readonly LoraTarget[]; weightDtype?: DType }): ScoringGraph {
+  const chunked = chunkOf(opts) > 0;
+  const spec = forwardGraph(cfg, opts.loraTargets, opts.weightDtype, chunked ? 'none' : 'all');
   const g = spec.graph;
-  appendTopkIds(g, 'logits', opts.topk, LOSS_OUTPUT.topkIds);
+  if (chunked) {
+    g.op('Identity', [positionsHead(cfg, spec, opts).topk(opts.topk).everywhere], {}, LOSS_OUTPUT.topkIds);
+  } else appendTopkIds(g, 'logits', opts.topk, LOSS_OUTPUT.topkIds);
   g.output(LOSS_OUTPUT.topkIds, 'int64', ['batch', 'seq', opts.topk]);
   return { graph: g, inputs: inputsOf(g, spec, []), outputs: [LOSS_OUTPUT.topkIds], loraInputs: spec.loraInputs };
+}
+
+/**
+ * Student forward pass without gradient returning only `target_logp` [B, S], the log-prob of
+ * each target (GRPO's on-policy old_logp). No [B, S, V] tensor leaves the graph.
+ */
+export function buildTargetLogpGraph(cfg: ModelConfig, opts: HeadOptions & { loraTargets: readonly LoraTarget[]; weightDtype?: DType }): Graph {
+  const chunked = chunkOf(opts) > 0;
+  const spec = forwardGraph(cfg, opts.loraTargets, opts.weightDtype, chunked ? 'none' : 'all');
+  const g = spec.graph;
+  appendTargetLogpOutput(g, chunked ? positionsHead(cfg, spec, opts) : logitsHead(g, 'logits'), 'target_logp');
+  return g;
 }

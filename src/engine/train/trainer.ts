@@ -28,7 +28,7 @@
  * and a missing one is an error naming it.
  */
 import { Graph } from '../onnx/graph';
-import { buildDecoderGraph, DECODER_INPUT } from '../models/decoder-graph';
+import { DECODER_INPUT } from '../models/decoder-graph';
 import type { HostTensor, LoraAdapter, LoraTarget, ModelConfig, WeightMap } from '../models/types';
 import { expectedWeights } from '../models/weight-layout';
 import { uploadModelWeights } from '../runtime/upload';
@@ -40,20 +40,21 @@ import { createOptimizer, type AdamWConfig, type Optimizer, type OptimizerState 
 import { createEma, EMA_DEFAULT_TAU, checkTau, type EmaUpdater } from './ema';
 import { makeBatches, studentToTeacher, teacherToStudent, type MicroBatch, type TrainSample } from './batching';
 import { cloneState, loraStateToAdapter, readBackState, stateTensors, type TrainableState } from './lora-state';
-import { appendLogSumExp, appendTargetLogp, checkLossSpec, LOSS_INPUT, LOSS_OUTPUT, type LossSpec } from './losses';
-import { buildStudentTopkGraph, buildTeacherScoringGraph, buildTrainStepGraph } from './train-graph';
+import { checkLossSpec, LOSS_INPUT, LOSS_OUTPUT, type LossSpec } from './losses';
+import { buildStudentTopkGraph, buildTargetLogpGraph, buildTeacherScoringGraph, buildTrainStepGraph, type HeadOptions } from './train-graph';
 
 export type { LossSpec };
 export { checkLossSpec };
 
-export interface TrainStepGraphOptions {
+export interface TrainStepGraphOptions extends HeadOptions {
   loss: LossSpec;
   trainable: 'lora' | 'full';
   loraTargets: readonly LoraTarget[];
   weightDtype?: 'float32' | 'float16';
+  recompute?: 'none' | 'layers';
 }
 
-export interface ScoringGraphOptions {
+export interface ScoringGraphOptions extends HeadOptions {
   topk: number;
   loraTargets: readonly LoraTarget[];
   weightDtype?: 'float32' | 'float16';
@@ -98,6 +99,16 @@ export interface TrainerOptions {
   stateOn?: 'graph' | 'host';
   /** Samples per micro-batch (gradients are accumulated over micro-batches). Default: all. */
   microBatchSize?: number;
+  /** Vocabulary chunk of the LM head in every training graph (train-graph.ts HeadOptions; 0: unchunked). */
+  vocabChunk?: number;
+  /**
+   * 'layers': recompute each layer's activations in the backward pass (less memory, one more
+   * forward pass). Default: 'layers' for LoRA on the CPU backends (node-cpu, wasm), where it was
+   * measured lighter and not slower (0.6B shape, 1 x 512: peak 3.7 instead of 9.1 GiB;
+   * docs/benchmarks.md), and is what lets 512 tokens fit wasm's 4 GiB heap; 'none' on
+   * WebGPU, where the extra forward pass is not known to pay for itself, and for full fine-tuning.
+   */
+  recompute?: 'none' | 'layers';
   padId: number;
   onProgress?: (p: TrainProgress) => void;
 }
@@ -157,19 +168,6 @@ function lossKey(l: LossSpec): string {
   return JSON.stringify(l);
 }
 
-/**
- * Student forward pass without gradient returning only `target_logp` [B, S], the log-prob of
- * each target (GRPO's on-policy old_logp). The [B, S, V] logits stay inside the graph.
- */
-export function buildTargetLogpGraph(cfg: ModelConfig, opts: { loraTargets: readonly LoraTarget[]; weightDtype?: 'float32' | 'float16' }): Graph {
-  const { graph: g } = buildDecoderGraph(cfg, { mode: 'prefill', logits: 'all', loraTargets: opts.loraTargets, emitKv: false, weightDtype: opts.weightDtype });
-  g.outputs.splice(g.outputs.findIndex((o) => o.name === 'logits'), 1);
-  const tgt = g.input(LOSS_INPUT.targets, 'int64', ['batch', 'seq']);
-  g.op('Identity', [appendTargetLogp(g, 'logits', appendLogSumExp(g, 'logits'), tgt)], {}, 'target_logp');
-  g.output('target_logp', 'float32', ['batch', 'seq']);
-  return g;
-}
-
 /** Throws when a trainable tensor holds NaN or an infinity (an adapter is never written that way). */
 function checkFiniteState(s: TrainableState, which: string): void {
   for (const [name, t] of s.tensors) {
@@ -195,6 +193,11 @@ export class Trainer {
   private readonly weightDtype: 'float32' | 'float16';
   readonly teacherMode: 'ema' | 'student';
   readonly emaTau: number;
+
+  /** The train step's recompute setting (TrainerOptions.recompute, or the backend's default). */
+  get recompute(): 'none' | 'layers' {
+    return this.opts.recompute ?? (this.state.kind === 'lora' && this.backend.name !== 'webgpu' ? 'layers' : 'none');
+  }
 
   private constructor(private readonly opts: TrainerOptions) {
     this.config = opts.config;
@@ -271,7 +274,7 @@ export class Trainer {
   private async studentTopk(mb: MicroBatch, k: number): Promise<BigInt64Array> {
     const { session, graph } = await this.sessions.get(
       `topk|${k}`,
-      () => unwrapGraph(this.graphs.studentTopk(this.config, { topk: k, loraTargets: this.loraTargets, weightDtype: this.weightDtype })),
+      () => unwrapGraph(this.graphs.studentTopk(this.config, { topk: k, loraTargets: this.loraTargets, weightDtype: this.weightDtype, vocabChunk: this.opts.vocabChunk })),
       () => false,
     );
     const out = await session.run(pickFeeds(graph, this.decoderFeeds(mb, this.student), 'student top-k'));
@@ -282,7 +285,7 @@ export class Trainer {
   private async studentTargetLogp(mb: MicroBatch): Promise<Float32Array> {
     const { session, graph } = await this.sessions.get(
       'target-logp',
-      () => buildTargetLogpGraph(this.config, { loraTargets: this.loraTargets, weightDtype: this.weightDtype }),
+      () => buildTargetLogpGraph(this.config, { loraTargets: this.loraTargets, weightDtype: this.weightDtype, vocabChunk: this.opts.vocabChunk }),
       () => false,
     );
     const feeds = this.decoderFeeds(mb, this.student);
@@ -301,7 +304,7 @@ export class Trainer {
     if (!t) throw new Error('distillation needs teacher rows');
     const { session, graph } = await this.sessions.get(
       `teacher|${k}`,
-      () => unwrapGraph(this.graphs.teacherScoring(this.config, { topk: k, loraTargets: this.loraTargets, weightDtype: this.weightDtype })),
+      () => unwrapGraph(this.graphs.teacherScoring(this.config, { topk: k, loraTargets: this.loraTargets, weightDtype: this.weightDtype, vocabChunk: this.opts.vocabChunk })),
       () => false,
     );
     const T = this.backend.ort.Tensor;
@@ -332,7 +335,10 @@ export class Trainer {
     const n = batches.micro.length;
     const { session, graph } = await this.sessions.get(
       `train|${lossKey(loss)}`,
-      () => unwrapGraph(this.graphs.trainStep(this.config, { loss, trainable: this.state.kind, loraTargets: this.loraTargets, weightDtype: this.weightDtype })),
+      () =>
+        unwrapGraph(
+          this.graphs.trainStep(this.config, { loss, trainable: this.state.kind, loraTargets: this.loraTargets, weightDtype: this.weightDtype, vocabChunk: this.opts.vocabChunk, recompute: this.recompute }),
+        ),
       (o) => o.startsWith('grad.'),
     );
     for (const s of this.state.specs) {

@@ -134,4 +134,30 @@ describe('generation', () => {
     expect(streamed).toHaveLength(12);
     expect(streamed.map((s) => s[1])).toEqual(a.tokens[1]);
   });
+
+  it('rows that finish leave the batch; the others get the same tokens (log-probs to 1e-5) and random stream', async () => {
+    const { cfg, runner } = await setup('qwen2', {}, true);
+    const prompts = [randomIds(4, cfg.vocabSize, 11), randomIds(6, cfg.vocabSize, 12), randomIds(2, cfg.vocabSize, 13), randomIds(5, cfg.vocabSize, 14)];
+    for (const temperature of [0, 1.2]) {
+      const opts = { maxNewTokens: 10, temperature, topP: 0.9, topK: 0, seed: 7, eosTokenIds: [] as number[], padTokenId: 0 };
+      const free = await generate(runner, prompts, { ...opts, stopAtEos: false });
+      // End rows 0 and 2 early (at different steps) by making a token of theirs the EOS.
+      const eos = [free.tokens[0][2], free.tokens[2][5]];
+      const firstEos = (b: number) => free.tokens[b].findIndex((t) => eos.includes(t));
+      const rowsPerStep: number[] = [];
+      const stopped = await generate(runner, prompts, { ...opts, stopAtEos: true, eosTokenIds: eos, onToken: (e) => rowsPerStep.push(e.tokens.filter((t) => t !== null).length) });
+      for (let b = 0; b < prompts.length; b++) {
+        const end = firstEos(b);
+        const n = end < 0 ? 10 : end + 1;
+        expect(stopped.tokens[b], `temperature ${temperature}, row ${b}`).toEqual(free.tokens[b].slice(0, n));
+        // A smaller batch may round differently in the last bits (matrix products tile by rows).
+        stopped.logprobs[b].forEach((lp, i) => expect(Math.abs(lp - free.logprobs[b][i])).toBeLessThan(1e-5));
+        expect(stopped.finish[b]).toBe(end < 0 ? 'length' : 'eos');
+      }
+      // The batch shrank as rows finished.
+      expect(rowsPerStep[0]).toBe(4);
+      expect(Math.min(...rowsPerStep)).toBeLessThan(4);
+    }
+  });
 });
+

@@ -14,9 +14,8 @@
  */
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ropeInvFreq, ropeTables } from '../../../src/engine/models/decoder-graph';
-import { LORA_TARGETS, loraScale, projectionPath, type LoraAdapter, type ModelConfig, type WeightMap } from '../../../src/engine/models/types';
-import { leftPadBatch, type PaddedBatch } from '../../../src/engine/runtime/batch';
+import { LORA_TARGETS, projectionPath, type LoraAdapter, type ModelConfig, type WeightMap } from '../../../src/engine/models/types';
+import type { PaddedBatch } from '../../../src/engine/runtime/batch';
 import { buildStudentTopkGraph, buildTeacherScoringGraph, buildTrainStepGraph, type LossSpec, type TrainStepGraph } from '../../../src/engine/train/train-graph';
 import { DEFAULT_TAIL_EPS } from '../../../src/engine/train/losses';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../src/engine/onnx/half';
@@ -25,61 +24,11 @@ import { session, toFloat64Feeds } from '../autodiff/helpers';
 import { referenceLogits } from '../../reference/forward';
 import { randomAdapter, randomWeights, tinyConfig } from '../../support/random-model';
 import { refCe, refDistill, refFd, refGrpo, refTeacherScoring, type RefBatch } from '../../reference/losses';
-import { f32, fmt, i64t, maxRelErr, normErr, num, relErr, runGraph, scalar, type Feeds } from './graph-setup';
+import { decoderFeeds, f32, fmt, i64t, maxRelErr, normErr, num, relErr, runGraph, scalar, side, type Feeds, type Seqs } from './graph-setup';
 
 const K = 4;
 const rows: string[] = [];
 afterAll(() => console.log(`\ntrain step graphs (loss rel err vs reference; gradient ||g - fd|| / ||fd||, worst tensor):\n${rows.join('\n')}`));
-
-interface Seqs {
-  seqs: number[][];
-  /** Response tokens at the end of each sequence. */
-  resp: number[];
-}
-
-interface Side {
-  batch: PaddedBatch;
-  targets: BigInt64Array;
-  mask: Float32Array;
-  tokens: number;
-}
-
-function side(s: Seqs): Side {
-  const batch = leftPadBatch(s.seqs, 0);
-  const { batch: B, seq: S } = batch;
-  const targets = new BigInt64Array(B * S);
-  const mask = new Float32Array(B * S);
-  let tokens = 0;
-  for (let b = 0; b < B; b++) {
-    for (let p = batch.pad[b]; p < S - 1; p++) targets[b * S + p] = batch.ids[b * S + p + 1];
-    for (let p = S - 1 - s.resp[b]; p < S - 1; p++) {
-      mask[b * S + p] = 1;
-      tokens++;
-    }
-  }
-  return { batch, targets, mask, tokens };
-}
-
-function decoderFeeds(cfg: ModelConfig, b: PaddedBatch, w: WeightMap, adapter: LoraAdapter | null): Feeds {
-  const { batch: B, seq: S } = b;
-  const rope = ropeTables(ropeInvFreq(cfg), b.positions);
-  const feeds: Feeds = {
-    input_ids: i64t(b.ids, [B, S]),
-    rope_cos: f32(rope.cos, [B, S, cfg.headDim / 2]),
-    rope_sin: f32(rope.sin, [B, S, cfg.headDim / 2]),
-    attention_bias: f32(b.mask, [B, S, S]),
-  };
-  // Tensors share the host arrays, so perturbing them in place perturbs the feeds.
-  for (const [name, t] of w) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
-  if (adapter) {
-    feeds.lora_scale = scalar(loraScale(adapter.config));
-    for (const [module, m] of adapter.modules) {
-      feeds[`${module}.lora_A`] = new ort.Tensor('float32', m.A.data, m.A.dims);
-      feeds[`${module}.lora_B`] = new ort.Tensor('float32', m.B.data, m.B.dims);
-    }
-  }
-  return feeds;
-}
 
 /** Reference logits [B, S, V] of a left-padded batch (zeros on padding). */
 function refLogits(cfg: ModelConfig, s: Seqs, b: PaddedBatch, w: WeightMap, adapter: LoraAdapter | null): Float64Array {
