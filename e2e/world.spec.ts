@@ -3,7 +3,8 @@
  * network beyond the app's own server. It must open on the embedded default (the world model
  * and the world's task suite, with the world's run settings), pick its backend on its own (on
  * SwiftShader: wasm, and say why), and complete a whole PMD step with those settings. The time
- * of the step is printed (docs/world.md records it), and the panels are shot for the README.
+ * of the step is printed (docs/world.md records it); two more steps, then the panels are shot
+ * for the README.
  */
 import { expect, test } from '@playwright/test';
 import { expectNoConsoleProblems, openView, records, region, shoot, waitSettled, watch } from './helpers/run';
@@ -53,6 +54,13 @@ test('opens offline on the embedded world and completes a step with its default 
   // The step learned something worth showing: memory was written and the student was updated.
   expect(m.memory.experience).toBeGreaterThan(0);
   expect(m.loss).not.toBeNull();
+
+  // Two more steps, so the curves and the memory's history have something to show.
+  for (const next of [3, 4]) {
+    await page.getByRole('button', { name: 'Step', exact: true }).click();
+    expect(await waitSettled(page, 600_000)).toContain(`Step ${next} of`);
+  }
+  await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-points', '3');
 
   await page.getByTestId('rollout-step').selectOption('1');
   await expect(region(page, 'Rollouts').getByTestId('rollouts-summary')).toContainText(`Step 1: ${config.problemsPerStep} problems`);

@@ -15,7 +15,7 @@ export const HAS_WORLD = WORLD !== null;
 export const WORLD_RUN_CONFIG: Record<string, unknown> = WORLD?.run ?? {};
 
 export const EMBEDDED = HAS_WORLD
-  ? { folder: 'world/model/', label: 'world model (embedded)', about: 'a tiny model trained for the task world shipped with the app' }
+  ? { folder: 'world/model/', label: 'world model (embedded)', about: 'a four-layer Qwen3 (0.9M parameters) that the project pretrained for the task world it ships with' }
   : { folder: 'models/tiny-qwen3/', label: 'tiny-qwen3 (embedded)', about: 'a seeded two-layer Qwen3 with random weights and a small BPE tokenizer' };
 
 /** Absolute URL of a file the app serves from public/. */

@@ -2,6 +2,7 @@
 import { useId, type ChangeEvent } from 'react';
 import { EMBEDDED_LABEL, useLab, type SourceKind } from '../store';
 import { loadEmbedded, loadFiles, loadHub } from './controller';
+import { EMBEDDED } from '../embedded';
 
 const KINDS: { kind: SourceKind; label: string }[] = [
   { kind: 'embedded', label: 'Embedded' },
@@ -39,8 +40,7 @@ function EmbeddedForm({ busy }: { busy: boolean }) {
   return (
     <div className="source-body">
       <p className="muted">
-        {EMBEDDED_LABEL}: a seeded two-layer Qwen3 with a small BPE tokenizer, served by this app from{' '}
-        <code>models/tiny-qwen3/</code>. Works offline.
+        {EMBEDDED_LABEL}: {EMBEDDED.about}, served by this app from <code>{EMBEDDED.folder}</code>. Works offline.
       </p>
       <button type="button" onClick={() => void loadEmbedded()} disabled={busy} data-testid="load-embedded">
         Load embedded model
