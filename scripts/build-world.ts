@@ -19,6 +19,7 @@ import { loadTokenizer } from '../src/engine/models/tokenizer';
 import { ModelRunner } from '../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../src/engine/runtime/node-backend';
 import type { WorldTask } from '../src/pmd/world/suite';
+import { makeWorld } from '../src/pmd/world/world';
 import { buildWorld, MODEL_DIR, TASKS_FILE, WORLD_BUILD_DEFAULTS, type WorldBuildSettings } from './world/build';
 import { HiddenStateEmbedder } from './world/embedder';
 import { measureWorld, MEASURE_DEFAULTS, type WorldMetrics } from './world/measure';
@@ -45,13 +46,14 @@ function lossCurve(log: readonly PretrainLog[], every: number) {
 
 /** Open the built model and measure it on the suite (build.json's `metrics`). */
 async function measureBuilt(out: string, suite: readonly WorldTask[], seed: number) {
+  const world = makeWorld(seed, WORLD_BUILD_DEFAULTS.world);
   const ck = await openModel(new NodeFolderSource(join(out, MODEL_DIR)));
   const tok = loadTokenizer(ck.tokenizerJson, ck.tokenizerConfig, { vocabSize: ck.config.vocabSize });
   const runner = new ModelRunner(ck.config, nodeCpuBackend());
   await runner.loadWeights(ck.weights);
   const embedder = new HiddenStateEmbedder(runner, tok);
   try {
-    return await measureWorld({ runner, tok }, embedder, suite, { seed });
+    return await measureWorld({ runner, tok }, embedder, world, suite, { seed });
   } finally {
     await embedder.release();
     await runner.release();
@@ -61,7 +63,8 @@ async function measureBuilt(out: string, suite: readonly WorldTask[], seed: numb
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const summary = (m: WorldMetrics) =>
   `held-out memory-free: greedy ${pct(m.memoryFree.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(m.memoryFree.avg.all.acc)}; ` +
-  `with memory: greedy ${pct(m.withMemory.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(m.withMemory.avg.all.acc)}`;
+  `with memory: greedy ${pct(m.withMemory.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(m.withMemory.avg.all.acc)}; ` +
+  `with its own facts: greedy ${pct(m.withOwnFacts.greedy.all.acc)}, avg@${MEASURE_DEFAULTS.samples} ${pct(m.withOwnFacts.avg.all.acc)}`;
 
 async function measureOnly(out: string): Promise<void> {
   const file = join(out, 'build.json');

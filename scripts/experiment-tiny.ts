@@ -110,6 +110,8 @@ async function plot(data: Awaited<ReturnType<typeof curves>>, file: string): Pro
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 480 } });
     await page.setContent(`<html><head><style>${css} body{font:13px sans-serif;margin:8px;display:flex;gap:16px} h3{margin:4px 0}</style></head><body><div><h3>Rollout reward (mean over seeds)</h3><div id="a"></div></div><div><h3>Held-out avg@n, memory-free (mean over seeds)</h3><div id="b"></div></div><script>${lib}</script></body></html>`);
+    // tsx keeps function names with an __name helper that the page does not have.
+    await page.evaluate('globalThis.__name = (f) => f');
     await page.evaluate(
       ([d, cols]) => {
         const names = Object.keys(d);
@@ -165,7 +167,7 @@ async function main(): Promise<void> {
   const md = [
     '# The ablations on the embedded world',
     '',
-    `Produced by \`npm run experiment:tiny\` (${new Date().toISOString().slice(0, 10)}; ${minutes} min on this machine: AMD EPYC, 2 cores, onnxruntime-node CPU). Each run is \`pmd-lab run\` with the world's default settings (public/world/run.json) changed by \`${JSON.stringify(EXPERIMENT_SETTINGS)}\` and the given variant and seed; its student is then evaluated memory-free on the held-out split by \`pmd-lab eval --adapter\` (avg@n; the frozen-policy row evaluates the unchanged model with the run's memory in the prompt, \`--memory\`). Seeds: ${SEEDS.join(', ')}.`,
+    `Produced by \`npm run experiment:tiny\` (${new Date().toISOString().slice(0, 10)}; this invocation ${minutes} min on this machine: AMD EPYC, 2 cores, onnxruntime-node CPU; runs already in .cache/experiment-tiny are reused, not rerun). Each run is \`pmd-lab run\` with the world's default settings (public/world/run.json) changed by \`${JSON.stringify(EXPERIMENT_SETTINGS)}\` and the given variant and seed; its student is then evaluated memory-free on the held-out split by \`pmd-lab eval --adapter\` (avg@n; the frozen-policy row evaluates the unchanged model with the run's memory in the prompt, \`--memory\`). Seeds: ${SEEDS.join(', ')}.`,
     '',
     '| variant | held-out avg@n, mean ± sd (%) | per seed (%) |',
     '|---|---|---|',

@@ -5,12 +5,16 @@
  *     reflector from the model's own sampled rollouts on the TRAIN split, and each held-out
  *     problem is shown, in the teacher layout, the insights of its most similar train problems
  *     and the top behaviors (retrieval by the policy's mean-pooled hidden state);
- *   - whether that retrieval finds problems that share a procedure with the question.
+ *   - whether that retrieval finds problems that share a procedure with the question;
+ *   - accuracy with the problem's own facts in context ("What <name> does" for each of its
+ *     procedures, and the order of a chain: what the rule reflector writes for a problem once
+ *     the evidence settles it), i.e. the teacher's ceiling when memory is right and on topic.
  * Everything is broken down by family kind (one procedure or a chain, taught or untaught,
  * held-out instance or held-out combination).
  */
 import { buildTeacherContext } from '../../src/pmd/reprompt';
-import { behaviorName } from '../../src/pmd/world/memory-text';
+import { behaviorName, strategyForFact, strategyForOrder } from '../../src/pmd/world/memory-text';
+import { procedure, type World } from '../../src/pmd/world/world';
 import type { WorldTask } from '../../src/pmd/world/suite';
 import type { HiddenStateEmbedder } from './embedder';
 import { consolidate, newRecord, recordRollouts, retrieveMemory, type WorldMemory } from './memory';
@@ -31,6 +35,7 @@ export type Accuracy = Record<string, { n: number; acc: number }>;
 export interface WorldMetrics {
   memoryFree: { greedy: Accuracy; avg: Accuracy };
   withMemory: { greedy: Accuracy; avg: Accuracy };
+  withOwnFacts: { greedy: Accuracy; avg: Accuracy };
   /** Train rollouts the memory was built from: mean reward. */
   trainRolloutAccuracy: number;
   retrieval: {
@@ -59,7 +64,7 @@ export async function buildTrainMemory(policy: Policy, embedder: HiddenStateEmbe
   return { memory, rolloutAccuracy: rewards.reduce((a, b) => a + b, 0) / rewards.length };
 }
 
-export async function measureWorld(policy: Policy, embedder: HiddenStateEmbedder, suite: readonly WorldTask[], options: Partial<MeasureOptions> = {}): Promise<WorldMetrics> {
+export async function measureWorld(policy: Policy, embedder: HiddenStateEmbedder, world: World, suite: readonly WorldTask[], options: Partial<MeasureOptions> = {}): Promise<WorldMetrics> {
   const o = { ...MEASURE_DEFAULTS, ...options };
   const train = suite.filter((t) => t.split === 'train');
   const test = suite.filter((t) => t.split === 'test');
@@ -82,9 +87,17 @@ export async function measureWorld(policy: Policy, embedder: HiddenStateEmbedder
     return buildTeacherContext({ problem: t.problem, ...m }).text;
   });
   const withMemory = await both(contexts);
+  const own = test.map((t) => {
+    const names = t.meta.procedures;
+    const strategies = names.map((n) => strategyForFact(n, procedure(world, n).operation));
+    if (names.length > 1) strategies.push(strategyForOrder(names[0], names[1]));
+    return buildTeacherContext({ problem: t.problem, strategies: strategies.map((x, i) => ({ id: `s${i}`, ...x })) }).text;
+  });
+  const withOwnFacts = await both(own);
   return {
     memoryFree,
     withMemory,
+    withOwnFacts,
     trainRolloutAccuracy: rolloutAccuracy,
     retrieval: { nearestSharesProcedure: shares / test.length, nearestSameFamily: same / test.length, behaviorsCoverProcedures: covered / test.length },
     behaviorBank: memory.behaviors.length,
