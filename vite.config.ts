@@ -26,8 +26,15 @@ import { existsSync, readFileSync } from 'node:fs';
 
 function embeddedWorld(): { run: Record<string, unknown> } | null {
   if (!existsSync('public/world/model/config.json')) return null;
-  const run = existsSync('public/world/run.json') ? (JSON.parse(readFileSync('public/world/run.json', 'utf8')) as Record<string, unknown>) : {};
-  return { run };
+  if (!existsSync('public/world/run.json')) return { run: {} };
+  let run: unknown;
+  try {
+    run = JSON.parse(readFileSync('public/world/run.json', 'utf8'));
+  } catch (err) {
+    throw new Error(`public/world/run.json is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof run !== 'object' || run === null || Array.isArray(run)) throw new Error('public/world/run.json must hold one JSON object (a partial run config)');
+  return { run: run as Record<string, unknown> };
 }
 
 const CROSS_ORIGIN_ISOLATION = {
