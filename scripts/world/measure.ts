@@ -4,7 +4,8 @@
  *   - accuracy with memory in context (the frozen-policy view): memory is built by the rule
  *     reflector from the model's own sampled rollouts on the TRAIN split, and each held-out
  *     problem is shown, in the teacher layout, the insights of its most similar train problems
- *     and the top behaviors (retrieval by the policy's mean-pooled hidden state);
+ *     and the top behaviors (retrieval as the world's run does it: the policy's mean-pooled
+ *     hidden state blended with BM25 word matching);
  *   - whether that retrieval finds problems that share a procedure with the question;
  *   - accuracy with the problem's own facts in context ("What <name> does" for each of its
  *     procedures, and the order of a chain: what the rule reflector writes for a problem once
@@ -26,9 +27,11 @@ export interface MeasureOptions {
   neighbors: number;
   behaviors: number;
   clusters: number;
+  /** `retrieval.lexicalWeight` of public/world/run.json (a test keeps them equal). */
+  lexicalWeight: number;
 }
 
-export const MEASURE_DEFAULTS: MeasureOptions = { samples: 4, seed: 0, neighbors: 2, behaviors: 3, clusters: 12 };
+export const MEASURE_DEFAULTS: MeasureOptions = { samples: 4, seed: 0, neighbors: 2, behaviors: 3, clusters: 12, lexicalWeight: 0.5 };
 
 export type Accuracy = Record<string, { n: number; acc: number }>;
 
@@ -79,7 +82,7 @@ export async function measureWorld(policy: Policy, embedder: HiddenStateEmbedder
   let same = 0;
   let covered = 0;
   const contexts = test.map((t, i) => {
-    const m = retrieveMemory(memory, qs[i], { neighbors: o.neighbors, behaviors: o.behaviors });
+    const m = retrieveMemory(memory, { vector: qs[i], text: t.problem }, { neighbors: o.neighbors, behaviors: o.behaviors, lexicalWeight: o.lexicalWeight });
     const nearest = memory.problems.find((p) => p.task.id === m.neighborIds[0])!.task;
     if (nearest.meta.procedures.some((n) => t.meta.procedures.includes(n))) shares++;
     if (nearest.meta.family === t.meta.family) same++;

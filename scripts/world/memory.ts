@@ -3,10 +3,13 @@
  * per-problem experience (at most 5 successes and 3 failures with feedback) and insights (the
  * rule reflector's replies, new items appended), a behavior bank built by clustering the
  * problems' question embeddings (k-means) and asking the rule reflector per cluster (cold
- * start while the bank is small, evolution afterwards), and retrieval by cosine similarity.
+ * start while the bank is small, evolution afterwards), and retrieval as the loop does it
+ * (embedding cosine blended with BM25 word matching by `lexicalWeight`, src/pmd/embed/retrieve.ts).
  * The real loop (another module) owns novelty gates, eviction and event logs; this does not.
  */
 import { kmeans } from 'ml-kmeans';
+import { retrieve, type RetrievalQuery } from '../../src/pmd/embed/retrieve';
+import { behaviorText } from '../../src/pmd/memory/behavior';
 import type { InsightReply } from '../../src/pmd/memory/types';
 import type { ContextParts } from '../../src/pmd/reprompt';
 import { reflectBehaviorsCold, reflectBehaviorsEvolve, type ClusterProblem } from '../../src/pmd/world/behavior-reflector';
@@ -75,7 +78,7 @@ export async function consolidate(mem: WorldMemory, recs: readonly ProblemRecord
   const k = Math.min(o.clusters, recs.length);
   const { clusters, centroids } = kmeans(recs.map((r) => r.embedding), k, { seed: o.seed, initialization: 'kmeans++' });
   const upsert = async (name: string, instruction: string) => {
-    const [embedding] = await embedder.embed([instruction]);
+    const [embedding] = await embedder.embed([behaviorText(name, instruction)]);
     const at = mem.behaviors.findIndex((b) => b.name === name);
     if (at >= 0) mem.behaviors[at] = { name, instruction, embedding };
     else mem.behaviors.push({ name, instruction, embedding });
@@ -98,13 +101,13 @@ export async function consolidate(mem: WorldMemory, recs: readonly ProblemRecord
 }
 
 /** Memory blocks for a question: insights of its `neighbors` most similar problems and the top behaviors. */
-export function retrieveMemory(mem: WorldMemory, question: number[], o: { neighbors: number; behaviors: number; exclude?: string }): Pick<ContextParts, 'strategies' | 'lessons' | 'behaviors'> & { neighborIds: string[] } {
+export function retrieveMemory(mem: WorldMemory, question: RetrievalQuery, o: { neighbors: number; behaviors: number; lexicalWeight: number; exclude?: string }): Pick<ContextParts, 'strategies' | 'lessons' | 'behaviors'> & { neighborIds: string[] } {
   const pool = mem.problems.filter((p) => p.task.id !== o.exclude);
-  const near = topK(question, pool.map((p) => p.embedding), o.neighbors).map((i) => pool[i]);
+  const near = retrieve(question, pool, { vector: (p) => p.embedding, text: (p) => p.task.problem, k: o.neighbors, lexicalWeight: o.lexicalWeight }).map((x) => x.item);
   const items = (kind: 'strategies' | 'lessons') => {
     const seen = new Set<string>();
     return near.flatMap((p) => p.insights[kind]).filter((x) => !seen.has(x.content) && seen.add(x.content)).map((x, i) => ({ id: `${kind}-${i}`, ...x }));
   };
-  const behaviors = topK(question, mem.behaviors.map((b) => b.embedding), o.behaviors).map((i) => mem.behaviors[i]);
+  const behaviors = retrieve(question, mem.behaviors, { vector: (b) => b.embedding, text: (b) => behaviorText(b.name, b.instruction), k: o.behaviors, lexicalWeight: o.lexicalWeight }).map((x) => x.item);
   return { strategies: items('strategies'), lessons: items('lessons'), behaviors, neighborIds: near.map((p) => p.task.id) };
 }

@@ -68,6 +68,8 @@ export interface PmdConfig {
     maxNewTokens: number;
   };
   embedder: { kind: 'policy' | 'transformers'; /** model folder or Hub id for "transformers" */ model: string };
+  /** How a question finds memory (behaviors for the teacher; insights and behaviors at evaluation). */
+  retrieval: { /** Share of the score from BM25 word matching; the rest is embedding cosine (0: the paper's cosine only). */ lexicalWeight: number };
   eval: { every: number; n: number; k: number; split: 'train' | 'test'; maxProblems: number; temperature: number; withMemory: 'auto' | 'always' | 'never' };
   /** Live switches, also set by the variants. */
   freeze: { policy: boolean; memory: boolean };
@@ -96,6 +98,7 @@ export const PMD_DEFAULTS: PmdConfig = {
   },
   reflector: { kind: 'policy', endpoint: '', model: '', temperature: 0.7, maxNewTokens: 256 },
   embedder: { kind: 'policy', model: '' },
+  retrieval: { lexicalWeight: 0 },
   eval: { every: 8, n: 4, k: 4, split: 'test', maxProblems: 64, temperature: 1, withMemory: 'auto' },
   freeze: { policy: false, memory: false },
   memoryBuildSteps: 0,
@@ -154,6 +157,7 @@ export const PMD_FIELDS: readonly ConfigField[] = [
   { path: 'reflector.maxNewTokens', help: 'Longest reflection.', spec: num(16, 1e5, true) },
   { path: 'embedder.kind', help: "Embeddings: the policy's mean-pooled hidden state, or a sentence-embedding model.", spec: { kind: 'enum', values: ['policy', 'transformers'] } },
   { path: 'embedder.model', help: 'Sentence-embedding model (folder or Hub id) for "transformers".', spec: { kind: 'string' } },
+  { path: 'retrieval.lexicalWeight', help: 'Retrieval score: embedding cosine blended with BM25 word matching (0: cosine only, as the paper; 1: words only).', spec: num(0, 1) },
   { path: 'eval.every', help: 'Evaluate every this many steps (and after the last).', spec: num(1, 1e6, true) },
   { path: 'eval.n', help: 'Samples per evaluation problem (avg@n).', spec: num(1, 1000, true) },
   { path: 'eval.k', help: 'k of pass@k, maj@k and best@k (at most n).', spec: num(1, 1000, true) },

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -136,5 +136,17 @@ describe('pmd-lab eval', () => {
     const withMem = await runCli(['eval', '--model', model, '--tasks', TASKS, '--memory', path.join(dir, 'full', 'memory'), '--n', '2', '--k', '2', '--max-new-tokens', '6', '--max-problems', '2', '--out', path.join(dir, 'eval-mem.json')]);
     expect(withMem.code).toBe(0);
     expect(JSON.parse(await readFile(path.join(dir, 'eval-mem.json'), 'utf8')).with_memory).toBe(true);
+  });
+
+  it("retrieves a run's memory with that run's settings: a broken config.json next to it is named, before any work", async () => {
+    const runDir = path.join(dir, 'copied-run');
+    await cp(path.join(dir, 'full', 'memory'), path.join(runDir, 'memory'), { recursive: true });
+    await writeFile(path.join(runDir, 'config.json'), JSON.stringify({ retrieval: { lexicalWeight: 7 } }));
+    const out = path.join(dir, 'eval-bad-run.json');
+    const r = await runCli(['eval', '--model', model, '--tasks', TASKS, '--memory', path.join(runDir, 'memory'), '--n', '1', '--k', '1', '--max-problems', '1', '--out', out]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/config\.json is not a valid run config/);
+    expect(r.stderr).toMatch(/retrieval\.lexicalWeight/);
+    await expect(readFile(out)).rejects.toThrow();
   });
 });

@@ -11,10 +11,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PMD_DEFAULTS, resolvePmdConfig } from '../../pmd/config';
+import { PMD_DEFAULTS, resolvePmdConfig, type PmdConfig } from '../../pmd/config';
 import { evaluateProblems } from '../../pmd/eval/evaluate';
 import { memoryFromFiles, type MemoryFiles } from '../../pmd/run/export';
 import { memoryPrompt } from '../../pmd/run/phases/evaluate';
+import { lexicalWeightOf } from '../../pmd/run/retrieval';
 import { Args, FileArgumentError, UsageError } from '../args';
 import { requireWorld, WORLD, worldRunConfig } from '../embedded-world';
 import { loadSuite, setUpLoop } from '../loop-setup';
@@ -40,6 +41,25 @@ async function readMemory(dir: string) {
     }
   }
   return memoryFromFiles(files);
+}
+
+/**
+ * The settings memory is retrieved with: those of the run the folder belongs to
+ * (<run>/config.json next to <run>/memory), else `base`.
+ */
+async function retrievalSettings(memoryDir: string, base: PmdConfig): Promise<PmdConfig> {
+  const file = path.join(memoryDir, '..', 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return base;
+  }
+  try {
+    return resolvePmdConfig(JSON.parse(text));
+  } catch (e) {
+    throw new FileArgumentError(`--memory ${memoryDir}: the run's ${file} is not a valid run config (${(e as Error).message})`);
+  }
 }
 
 export async function run(args: Args): Promise<void> {
@@ -72,13 +92,14 @@ export async function run(args: Args): Promise<void> {
   const ids = maxProblems > 0 ? all.slice(0, maxProblems) : [...all];
   if (ids.length === 0) throw new FileArgumentError(`--tasks ${tasksFile}: has no ${split} problems`);
   const memory = memoryDir ? await readMemory(memoryDir) : null;
+  const retrieval = memoryDir ? await retrievalSettings(memoryDir, base) : base;
   const setup = await setUpLoop(modelDir, suite.ctx, { ...base, reflector: { ...PMD_DEFAULTS.reflector } }, { adapterDir });
   try {
     let prompt = (id: string) => suite.ctx.prompt(id);
     if (memory) {
       const vectors = await setup.services.embed(ids.map((id) => suite.ctx.prompt(id)));
       const query = new Map(ids.map((id, i) => [id, vectors[i]]));
-      const opts = { levels: ['insight', 'behavior'], retrieveK: base.behavior.retrieveK, maxBlockChars: base.teacher.maxBlockChars };
+      const opts = { levels: ['insight', 'behavior'], retrieveK: retrieval.behavior.retrieveK, maxBlockChars: retrieval.teacher.maxBlockChars, lexicalWeight: lexicalWeightOf(retrieval) };
       prompt = (id) => memoryPrompt(memory, opts, suite.ctx.prompt(id), query.get(id));
     }
     const report = await evaluateProblems(setup.policy, setup.services.verify, {

@@ -22,6 +22,7 @@ const GROUPS: { key: string; title: string; open: boolean }[] = [
   { key: 'train', title: 'LoRA and optimizer', open: false },
   { key: 'reflector', title: 'Reflector', open: false },
   { key: 'embedder', title: 'Embedder', open: false },
+  { key: 'retrieval', title: 'Retrieval', open: false },
   { key: 'eval', title: 'Evaluation', open: false },
   { key: 'freeze', title: 'Freeze switches (also live in Ablations)', open: false },
 ];

@@ -5,7 +5,7 @@
  * in the prompt: the strategies and lessons of the nearest train problems and the top-K
  * behaviors, laid out as in the teacher's context. Verified against all of a task's tests.
  */
-import { compact, topK } from '../../embed/vectors';
+import { compact } from '../../embed/vectors';
 import { evalMetrics } from '../../eval/metrics';
 import { evaluatesWithMemory } from '../../config';
 import { buildTeacherContext } from '../../reprompt';
@@ -15,7 +15,7 @@ import { seedFor } from '../schedule';
 import type { MemoryState } from '../../memory/types';
 import type { EvalResult, RunState } from '../state';
 import type { Tx } from '../tx';
-import { nearestProblems } from './memory';
+import { lexicalWeightOf, nearestProblems, retrieveBehaviors } from '../retrieval';
 import type { PhaseLogic } from './phase';
 
 /** Train problems whose insights an evaluation prompt shows. */
@@ -25,20 +25,24 @@ export interface MemoryPromptOptions {
   levels: readonly string[];
   retrieveK: number;
   maxBlockChars: number;
+  /** `retrieval.lexicalWeight`: share of the ranking from word matching. */
+  lexicalWeight: number;
 }
 
-export const memoryPromptOptions = (c: RunState['config']): MemoryPromptOptions => ({ levels: c.memoryLevels, retrieveK: c.behavior.retrieveK, maxBlockChars: c.teacher.maxBlockChars });
+export const memoryPromptOptions = (c: RunState['config']): MemoryPromptOptions => ({ levels: c.memoryLevels, retrieveK: c.behavior.retrieveK, maxBlockChars: c.teacher.maxBlockChars, lexicalWeight: lexicalWeightOf(c) });
 
 /**
  * The prompt of a problem with memory in context (the plain prompt when memory has nothing for
- * it): insights of the nearest train problems and the top-K behaviors, by cosine to `query`.
+ * it): insights of the nearest train problems and the top-K behaviors for the question (its
+ * embedding `query` and its text `plain`; retrieval.ts).
  */
 export function memoryPrompt(memory: MemoryState, o: MemoryPromptOptions, plain: string, query: number[] | undefined): string {
   if (!query) return plain;
   const levels = new Set(o.levels);
-  const near = levels.has('insight') ? nearestProblems(memory, query, NEAREST_PROBLEMS) : [];
+  const q = { vector: query, text: plain };
+  const near = levels.has('insight') ? nearestProblems(memory, q, NEAREST_PROBLEMS, o.lexicalWeight) : [];
   const insights = near.flatMap((p) => memory.problems[p].insights);
-  const behaviors = levels.has('behavior') ? topK(query, memory.behaviors, (b) => b.embedding, o.retrieveK).map((x) => x.item) : [];
+  const behaviors = levels.has('behavior') ? retrieveBehaviors(memory, q, o.retrieveK, o.lexicalWeight) : [];
   const t = buildTeacherContext({
     problem: plain,
     strategies: insights.filter((x) => x.kind === 'strategy'),

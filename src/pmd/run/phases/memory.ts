@@ -9,7 +9,7 @@
  *    actions embedded and applied to the bank.
  */
 import { clusterQuestions } from '../../cluster';
-import { compact, cosine, topK } from '../../embed/vectors';
+import { compact, topK } from '../../embed/vectors';
 import { applyBehaviorActions, behaviorName, behaviorText } from '../../memory/behavior';
 import { addExperience } from '../../memory/experience';
 import { insightCandidates, insightText, mergeInsights } from '../../memory/insight';
@@ -273,13 +273,3 @@ export const behaviorPhase: PhaseLogic = {
     nextCluster(ctx, tx);
   },
 };
-
-/** The k problems with insights whose questions are nearest `query` (cosine), best first. */
-export function nearestProblems(memory: MemoryState, query: number[], k: number): string[] {
-  return Object.entries(memory.problems)
-    .filter(([, pm]) => pm.question && pm.insights.length > 0)
-    .map(([id, pm]) => ({ id, score: cosine(query, pm.question!.embedding) }))
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1))
-    .slice(0, k)
-    .map((x) => x.id);
-}

@@ -7,7 +7,6 @@
  * shown). A rollout whose context adds nothing beyond the problem is masked out of the loss.
  * GRPO has no teacher; a frozen policy needs none.
  */
-import { topK } from '../../embed/vectors';
 import type { Behavior } from '../../memory/types';
 import { buildTeacherContext } from '../../reprompt';
 import { Prng } from '../../../util/prng';
@@ -15,6 +14,7 @@ import type { RunContext } from '../context';
 import { policyFrozen } from '../rules';
 import { seedFor } from '../schedule';
 import type { Rollout, RunState } from '../state';
+import { lexicalWeightOf, retrieveBehaviors } from '../retrieval';
 import type { Tx } from '../tx';
 import type { PhaseLogic } from './phase';
 
@@ -50,8 +50,10 @@ export function buildContexts(ctx: RunContext, s: RunState, queries: Record<stri
     const insights = levels.has('insight') ? pm?.insights ?? [] : [];
     let behaviors: Behavior[] = [];
     if (levels.has('behavior') && s.memory.behaviors.length > 0 && c.behavior.retrieveK > 0) {
-      const q = queries?.[r.id] ?? pm?.question?.embedding;
-      if (q) behaviors = topK(q, s.memory.behaviors, (b) => b.embedding, c.behavior.retrieveK).map((x) => x.item);
+      const withFeedback = queries?.[r.id];
+      const q = withFeedback ?? pm?.question?.embedding;
+      const text = withFeedback ? queryText(ctx, r) : ctx.prompt(r.problem);
+      if (q) behaviors = retrieveBehaviors(s.memory, { vector: q, text }, c.behavior.retrieveK, lexicalWeightOf(c));
     }
     const solution = showExperience ? solutionFor(s, r, group) : null;
     const failed = (r.reward ?? 0) < c.teacher.successThreshold;
