@@ -37,6 +37,8 @@ export interface PolicyGenerateOptions {
   topP: number;
   topK: number;
   seed: number;
+  /** One seed per prompt (each row its own random stream; see generate()). */
+  seeds?: readonly number[];
   /** Which weights generate: the current student adapter, or the base model. */
   adapter: 'student' | 'none';
   shouldStop?: () => boolean;
@@ -143,6 +145,7 @@ class EnginePolicy implements Policy {
       topP: o.topP,
       topK: o.topK,
       seed: o.seed,
+      seeds: o.seeds,
       stopAtEos: true,
       eosTokenIds: this.eos,
       padTokenId: this.padId,

@@ -66,6 +66,8 @@ export interface PmdConfig {
     model: string;
     temperature: number;
     maxNewTokens: number;
+    /** Insight reflections of a step asked for together: one generation call for the policy reflector. */
+    batch: number;
   };
   embedder: { kind: 'policy' | 'transformers'; /** model folder or Hub id for "transformers" */ model: string };
   /** How a question finds memory (behaviors for the teacher; insights and behaviors at evaluation). */
@@ -96,7 +98,7 @@ export const PMD_DEFAULTS: PmdConfig = {
     emaTau: 0.05,
     microBatchSize: null,
   },
-  reflector: { kind: 'policy', endpoint: '', model: '', temperature: 0.7, maxNewTokens: 256 },
+  reflector: { kind: 'policy', endpoint: '', model: '', temperature: 0.7, maxNewTokens: 256, batch: 4 },
   embedder: { kind: 'policy', model: '' },
   retrieval: { lexicalWeight: 0 },
   eval: { every: 8, n: 4, k: 4, split: 'test', maxProblems: 64, temperature: 1, withMemory: 'auto' },
@@ -155,6 +157,7 @@ export const PMD_FIELDS: readonly ConfigField[] = [
   { path: 'reflector.model', help: 'Model name the endpoint serves.', spec: { kind: 'string' } },
   { path: 'reflector.temperature', help: "Reflector's sampling temperature.", spec: num(0, 5) },
   { path: 'reflector.maxNewTokens', help: 'Longest reflection.', spec: num(16, 1e5, true) },
+  { path: 'reflector.batch', help: "Insight reflections of a step asked for together (the policy reflector writes them in one generation call; 1: one at a time).", spec: num(1, 256, true) },
   { path: 'embedder.kind', help: "Embeddings: the policy's mean-pooled hidden state, or a sentence-embedding model.", spec: { kind: 'enum', values: ['policy', 'transformers'] } },
   { path: 'embedder.model', help: 'Sentence-embedding model (folder or Hub id) for "transformers".', spec: { kind: 'string' } },
   { path: 'retrieval.lexicalWeight', help: 'Retrieval score: embedding cosine blended with BM25 word matching (0: cosine only, as the paper; 1: words only).', spec: num(0, 1) },

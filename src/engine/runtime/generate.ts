@@ -2,8 +2,9 @@
  * Batched autoregressive generation with a KV cache: one prefill over the left-padded prompts,
  * then one decode step per new token for the rows still running. Rows that stop (EOS) leave
  * the batch: their KV rows are dropped (ModelRunner.keepRows) instead of being decoded as
- * padding. Every row still takes its random draw at every step, so the random stream of a row
- * never depends on when the others stop. Tokens stream to the caller.
+ * padding. With one shared random stream every row still takes its draw at every step, so the
+ * random stream of a row never depends on when the others stop; with a seed per row each row
+ * has its own stream. Tokens stream to the caller.
  */
 import { Prng } from '../../util/prng';
 import { leftPadBatch, stepMask } from './batch';
@@ -13,6 +14,12 @@ import { logProbOf, sampleToken, validateSampling, type SamplingOptions } from '
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   seed: number;
+  /**
+   * One seed per sequence: each row samples from its own random stream, so a row's tokens are
+   * those it would get generated alone with that seed (up to batching's float rounding).
+   * Without it the rows share one stream seeded by `seed`.
+   */
+  seeds?: readonly number[];
   /** Stop a sequence at its first EOS token (the EOS is kept in the output). */
   stopAtEos: boolean;
   eosTokenIds: readonly number[];
@@ -35,6 +42,7 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
   validateSampling(o);
   if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 0)) throw new Error(`max new tokens must be a whole number >= 0, got ${o.maxNewTokens}`);
   const B = prompts.length;
+  if (o.seeds && o.seeds.length !== B) throw new Error(`seeds: one per sequence expected (${B}), got ${o.seeds.length}`);
   const limit = runner.cfg.maxPositionEmbeddings;
   const longest = Math.max(0, ...prompts.map((p) => p.length));
   if (longest + o.maxNewTokens > limit) {
@@ -48,6 +56,7 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
 
   const V = runner.cfg.vocabSize;
   const rng = new Prng(o.seed);
+  const rowRngs = o.seeds ? o.seeds.map((x) => new Prng(x)) : null;
   const eos = new Set(o.eosTokenIds);
   const padded = leftPadBatch(prompts, o.padTokenId);
   let kv: KvCache | null = null;
@@ -65,14 +74,14 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
         if (done[b]) {
           // A finished row still takes its draw, so one sequence's length does not shift the
           // random stream of the others (sampleToken draws exactly once when not greedy).
-          if (o.temperature > 0) rng.next();
+          if (o.temperature > 0 && !rowRngs) rng.next();
           stepTokens.push(null);
           stepLp.push(null);
           continue;
         }
         const row = out.logits.subarray(r * V, (r + 1) * V);
         r++;
-        const t = sampleToken(row, o, rng);
+        const t = sampleToken(row, o, rowRngs ? rowRngs[b] : rng);
         const lp = logProbOf(row, t);
         tokens[b].push(t);
         logprobs[b].push(lp);

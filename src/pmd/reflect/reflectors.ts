@@ -11,10 +11,12 @@
 import type { Policy } from '../../engine/policy';
 import type { PmdConfig } from '../config';
 import type { BehaviorColdReply, BehaviorEvolveReply, InsightReply, ReflectorName } from '../memory/types';
-import type { Effect, ReflectEvidence } from '../run/state';
+import type { Effect, ReflectEvidence, ReflectRequest } from '../run/state';
 
 export type ReflectEffect = Extract<Effect, { kind: 'reflect' }>;
 export type Reflector = (e: ReflectEffect) => Promise<{ text: string; reflector: ReflectorName }>;
+/** Several reflections at once, replies in request order. */
+export type BatchReflector = (requests: readonly ReflectRequest[]) => Promise<{ text: string; reflector: ReflectorName }[]>;
 
 export function policyReflector(policy: Policy, c: PmdConfig['reflector']): Reflector {
   return async (e) => {
@@ -22,6 +24,22 @@ export function policyReflector(policy: Policy, c: PmdConfig['reflector']): Refl
     const maxNewTokens = Math.max(1, Math.min(c.maxNewTokens, policy.info.maxPositions - ids.length));
     const r = await policy.generate([ids], { maxNewTokens, temperature: c.temperature, topP: 1, topK: 0, seed: e.seed, adapter: 'student' });
     return { text: policy.decode(r.tokens[0]), reflector: 'policy' };
+  };
+}
+
+/**
+ * The policy reflecting on several problems in one batched generation: each reply sampled
+ * from its own seed (the one a single reflect effect would carry), so a reply is what that
+ * reflection alone would write, up to batching's float rounding.
+ */
+export function policyBatchReflector(policy: Policy, c: PmdConfig['reflector']): BatchReflector {
+  return async (requests) => {
+    if (requests.length === 0) return [];
+    const prompts = await Promise.all(requests.map((r) => policy.promptIds(r.messages.map((m) => m.content).join('\n\n'))));
+    const longest = Math.max(...prompts.map((p) => p.length));
+    const maxNewTokens = Math.max(1, Math.min(c.maxNewTokens, policy.info.maxPositions - longest));
+    const r = await policy.generate(prompts, { maxNewTokens, temperature: c.temperature, topP: 1, topK: 0, seed: requests[0].seed, seeds: requests.map((x) => x.seed), adapter: 'student' });
+    return r.tokens.map((t) => ({ text: policy.decode(t), reflector: 'policy' as const }));
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Policy } from '../../engine/policy';
 import type { PmdConfig } from '../config';
-import { endpointReflector, policyReflector, ruleReflector, type FetchLike, type Reflector } from '../reflect/reflectors';
+import { endpointReflector, policyBatchReflector, policyReflector, ruleReflector, type FetchLike, type Reflector } from '../reflect/reflectors';
 import { ruleReflectorForSuite } from '../reflect/rule-registry';
 import type { Sandbox } from '../sandbox/protocol';
 import type { Task } from '../tasks/types';
@@ -64,5 +64,6 @@ export function buildServices(p: ServiceParts): LoopServices {
     },
     embed: p.embed ?? (async (texts) => (await p.policy.embed(texts)).map((v) => Array.from(v))),
     reflect,
+    reflectBatch: p.config.reflector.kind === 'policy' ? policyBatchReflector(p.policy, p.config.reflector) : undefined,
   };
 }

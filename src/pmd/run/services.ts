@@ -6,7 +6,7 @@
 import type { Policy } from '../../engine/policy';
 import type { TrainSample } from '../../engine/train/batching';
 import type { ReflectorName } from '../memory/types';
-import type { Effect, EffectResult } from './state';
+import type { Effect, EffectResult, ReflectRequest } from './state';
 
 export interface Verdict {
   reward: number;
@@ -29,6 +29,8 @@ export interface LoopServices {
   embed(texts: string[]): Promise<number[][]>;
   /** A reflection: the reflector's reply text and who wrote it. */
   reflect(effect: Extract<Effect, { kind: 'reflect' }>): Promise<{ text: string; reflector: ReflectorName }>;
+  /** Several reflections in one go (the policy reflector batches its generation); without it, one at a time. */
+  reflectBatch?(requests: ReflectRequest[]): Promise<{ text: string; reflector: ReflectorName }[]>;
 }
 
 export interface EffectHooks {
@@ -74,6 +76,21 @@ export async function runEffect(svc: LoopServices, effect: Effect, hooks: Effect
       onProgress({ what: `reflecting (${effect.purpose})`, done: 0, total: 1 });
       const r = await svc.reflect(effect);
       return { kind: 'reflect', text: r.text, reflector: r.reflector };
+    }
+    case 'reflect-batch': {
+      const n = effect.requests.length;
+      onProgress({ what: `reflecting on ${n} problems together`, done: 0, total: n });
+      const replies: Extract<EffectResult, { kind: 'reflect-batch' }>['replies'] = {};
+      if (svc.reflectBatch) {
+        const rs = await svc.reflectBatch(effect.requests);
+        effect.requests.forEach((r, i) => (replies[r.key] = rs[i]));
+      } else {
+        for (const [i, r] of effect.requests.entries()) {
+          replies[r.key] = await svc.reflect({ kind: 'reflect', id: `${effect.id}/${i}`, purpose: r.purpose, messages: r.messages, evidence: r.evidence, seed: r.seed });
+          onProgress({ what: `reflecting on ${n} problems`, done: i + 1, total: n });
+        }
+      }
+      return { kind: 'reflect-batch', replies };
     }
     case 'train': {
       const samples: TrainSample[] = [];

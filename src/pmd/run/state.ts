@@ -78,6 +78,11 @@ export interface StepWork {
   attempt: number;
   /** Raw outputs of the current reflection's attempts. */
   reflectionDraft: ReflectionRecord | null;
+  /**
+   * First attempts of insight reflections asked for together (`reflector.batch`), by reflection
+   * id, not yet taken up by the queue; absent in runs stored before batching.
+   */
+  prefetched?: Record<string, { text: string; reflector: ReflectorName }>;
   /** Behavior consolidation plan: clusters (problem ids per cluster) made at the phase start. */
   clusters: { members: string[]; centroid: number[] }[] | null;
   /** Retrieval query embeddings (teacher phase, with feedback), per rollout id. */
@@ -105,6 +110,15 @@ export interface GenRequest {
   prompt: string;
 }
 
+/** One reflection of a reflect-batch effect: what a reflect effect carries, keyed by the reflection's id. */
+export interface ReflectRequest {
+  key: string;
+  purpose: ReflectionRecord['purpose'];
+  messages: ChatMessage[];
+  evidence: ReflectEvidence;
+  seed: number;
+}
+
 export type Effect =
   | { kind: 'generate'; id: string; purpose: GenPurpose; requests: GenRequest[]; sampling: { temperature: number; topP: number; topK: number; maxNewTokens: number; seed: number } }
   | { kind: 'verify'; id: string; items: { key: string; task: string; response: string }[]; tests: 'train' | 'all' }
@@ -117,6 +131,12 @@ export type Effect =
       /** Structured evidence for a rule-based reflector (the same content as the prompt). */
       evidence: ReflectEvidence;
       seed: number;
+    }
+  | {
+      /** First attempts of several insight reflections at once (one generation call for the policy reflector). */
+      kind: 'reflect-batch';
+      id: string;
+      requests: ReflectRequest[];
     }
   | {
       kind: 'train';
@@ -140,6 +160,7 @@ export type EffectResult =
   | { kind: 'verify'; verdicts: Record<string, { reward: number; feedback: string; answer: string | null }> }
   | { kind: 'embed'; vectors: Record<string, number[]> }
   | { kind: 'reflect'; text: string; reflector: ReflectorName }
+  | { kind: 'reflect-batch'; replies: Record<string, { text: string; reflector: ReflectorName }> }
   | {
       kind: 'train';
       loss: number;

@@ -159,5 +159,20 @@ describe('generation', () => {
       expect(Math.min(...rowsPerStep)).toBeLessThan(4);
     }
   });
-});
 
+  it('with a seed per row, each row samples what it samples alone with that seed', async () => {
+    const { cfg, runner } = await setup('qwen3', {}, true);
+    const prompts = [randomIds(5, cfg.vocabSize, 31), randomIds(3, cfg.vocabSize, 32), randomIds(7, cfg.vocabSize, 33)];
+    const seeds = [101, 202, 303];
+    const opts = { maxNewTokens: 8, temperature: 1.3, topP: 1, topK: 0, seed: 0, stopAtEos: false, eosTokenIds: [] as number[], padTokenId: 0 };
+    const together = await generate(runner, prompts, { ...opts, seeds });
+    for (let b = 0; b < prompts.length; b++) {
+      const alone = await generate(runner, [prompts[b]], { ...opts, seed: seeds[b] });
+      expect(together.tokens[b], `row ${b}`).toEqual(alone.tokens[0]);
+      together.logprobs[b].forEach((lp, i) => expect(Math.abs(lp - alone.logprobs[0][i])).toBeLessThan(1e-4));
+    }
+    const shared = await generate(runner, prompts, opts);
+    expect(shared.tokens).not.toEqual(together.tokens);
+    await expect(generate(runner, prompts, { ...opts, seeds: [1, 2] })).rejects.toThrow(/one per sequence expected \(3\), got 2/);
+  });
+});

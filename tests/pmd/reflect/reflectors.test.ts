@@ -1,7 +1,8 @@
-/** The OpenAI-compatible endpoint reflector against a local server, and the rule-reflector registry. */
+/** The OpenAI-compatible endpoint reflector against a local server, the rule-reflector registry, and the policy's batched reflections. */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chatCompletionsUrl, endpointReflector, ruleReflector, type ReflectEffect } from '../../../src/pmd/reflect/reflectors';
+import { chatCompletionsUrl, endpointReflector, policyBatchReflector, ruleReflector, type ReflectEffect } from '../../../src/pmd/reflect/reflectors';
+import type { Policy } from '../../../src/engine/policy';
 import { PMD_DEFAULTS } from '../../../src/pmd/config';
 
 let server: Server;
@@ -63,5 +64,34 @@ describe('rule reflector', () => {
   it('answers with the rules as JSON, named rule:<name>', async () => {
     const r = ruleReflector({ name: 'demo', insight: () => ({ strategies: [{ title: 't', content: 'c' }], lessons: [] }), behaviorCold: () => ({ behaviors: [] }), behaviorEvolve: () => ({ actions: [] }) });
     expect(await r(effect)).toEqual({ text: '{"strategies":[{"title":"t","content":"c"}],"lessons":[]}', reflector: 'rule:demo' });
+  });
+});
+
+describe('policyBatchReflector', () => {
+  it('writes every reply in one generation call, each row from its own seed, replies in request order', async () => {
+    const calls: { prompts: number[][]; seeds?: readonly number[]; maxNewTokens: number }[] = [];
+    const policy = {
+      info: { label: 'stub', family: 'qwen3', vocabSize: 10, maxPositions: 64, hiddenSize: 4, hasChatTemplate: false },
+      promptIds: async (text: string) => Array.from({ length: text.length }, (_, i) => i % 10),
+      decode: (ids: readonly number[]) => `reply ${ids.join(',')}`,
+      generate: async (prompts: number[][], o: { seeds?: readonly number[]; maxNewTokens: number }) => {
+        calls.push({ prompts, seeds: o.seeds, maxNewTokens: o.maxNewTokens });
+        return { tokens: prompts.map((p, i) => [p.length, o.seeds![i]]), logprobs: prompts.map(() => [0, 0]), finish: prompts.map(() => 'eos' as const) };
+      },
+    } as unknown as Policy;
+    const requests = [
+      { key: 'r1-a', purpose: 'insight' as const, messages: [{ role: 'user' as const, content: 'Reflect on a.' }], evidence: effect.evidence, seed: 11 },
+      { key: 'r1-b', purpose: 'insight' as const, messages: [{ role: 'user' as const, content: 'Reflect on problem b, longer.' }], evidence: effect.evidence, seed: 22 },
+    ];
+    const replies = await policyBatchReflector(policy, { ...PMD_DEFAULTS.reflector, maxNewTokens: 256 })(requests);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].seeds).toEqual([11, 22]);
+    // Capped so the longest prompt still fits in the model's positions (64 - 29).
+    expect(calls[0].maxNewTokens).toBe(64 - 'Reflect on problem b, longer.'.length);
+    expect(replies).toEqual([
+      { text: 'reply 13,11', reflector: 'policy' },
+      { text: 'reply 29,22', reflector: 'policy' },
+    ]);
+    expect(await policyBatchReflector(policy, PMD_DEFAULTS.reflector)([])).toEqual([]);
   });
 });

@@ -156,6 +156,35 @@ describe('PMD machine', () => {
     expect(bad.end.phase).toBe('done');
   });
 
+  it('insight reflections asked for together (reflector.batch) write the same memory and records as one at a time', async () => {
+    // Unusable replies for about half the attempts (by seed, so either way gets the same ones).
+    const flaky: ReflectScript = (e, attempt) => (e.evidence.purpose === 'insight' && e.seed % 2 === 0 ? 'not json' : goodReflector(e, attempt));
+    const run = async (batch: number, script: ReflectScript = goodReflector) => {
+      const ctx = fakeContext();
+      const store = new MemoryRunStore();
+      const f = fakeServices(script);
+      const pending: string[] = [];
+      const d = await RunDriver.open(ctx, store, f.services, config({ steps: 3, problemsPerStep: 5, reflector: { batch } }), { onTransition: (s) => s.pending && pending.push(s.pending.kind) });
+      const end = await d.advance('end');
+      const reflections = kinds(store, 'reflection').map((r) => (r as Extract<RunRecord, { kind: 'reflection' }>).reflection);
+      return { end, pending, reflections, seeds: f.log.reflections.map((e) => e.seed) };
+    };
+    const one = await run(1);
+    const four = await run(4);
+    expect(one.pending).not.toContain('reflect-batch');
+    // 5 problems with experience per step: a batch of 4, then one of 1 is a single reflect.
+    expect(four.pending.filter((k) => k === 'reflect-batch').length).toBeGreaterThanOrEqual(3);
+    expect(four.reflections).toEqual(one.reflections);
+    expect(four.end.memory).toEqual(one.end.memory);
+    expect([...four.seeds].sort()).toEqual([...one.seeds].sort());
+    expect(four.end.work).toBeNull();
+    const flakyOne = await run(1, flaky);
+    const flakyFour = await run(4, flaky);
+    expect(flakyOne.reflections.some((r) => r.attempts.length === 2)).toBe(true);
+    expect(flakyFour.reflections).toEqual(flakyOne.reflections);
+    expect(flakyFour.end.memory).toEqual(flakyOne.end.memory);
+  });
+
   it('live switches: freezing the policy stops updates, freezing memory stops memory changes', async () => {
     const ctx = fakeContext();
     const store = new MemoryRunStore();

@@ -3,7 +3,8 @@
  *  - experience: embed the step's rollouts (and new questions), then apply the novelty gate
  *    and the bounds per problem;
  *  - insight: per problem of the batch with experience, one reflection (retried once when its
- *    JSON is unusable), the new items embedded and gated, appended;
+ *    JSON is unusable), the new items embedded and gated, appended; `reflector.batch` asks for
+ *    several problems' reflections (and their retries) at once;
  *  - behavior: every K steps, cluster the questions seen, and per cluster one reflection
  *    (cold start below `coldStartBelow` behaviors, else an evolution of the nearest ones), the
  *    actions embedded and applied to the bank.
@@ -19,7 +20,7 @@ import { behaviorPrompt, insightPrompt } from '../../reflect/prompts';
 import type { RunContext } from '../context';
 import { consolidationDue, memoryFrozen, usesMemory } from '../rules';
 import { seedFor } from '../schedule';
-import type { EffectResult, ReflectEvidence, ReflectionRecord, RunState } from '../state';
+import type { EffectResult, ReflectEvidence, ReflectionRecord, ReflectRequest, RunState } from '../state';
 import type { Tx } from '../tx';
 import type { PhaseLogic } from './phase';
 
@@ -73,16 +74,22 @@ export const experiencePhase: PhaseLogic = {
 // reflection bookkeeping shared by insight and behavior
 
 function startReflection(tx: Tx, purpose: ReflectionRecord['purpose'], id: string, problems: string[], evidence: ReflectEvidence): void {
+  beginDraft(tx, purpose, id, problems);
+  issueReflect(tx, evidence);
+}
+
+function beginDraft(tx: Tx, purpose: ReflectionRecord['purpose'], id: string, problems: string[]): void {
   const w = tx.work;
   w.attempt = 1;
   w.reflectionDraft = { id, step: w.step, purpose, problems, reflector: 'policy', attempts: [], status: 'failed', reply: null };
-  issueReflect(tx, evidence);
 }
+
+const reflectSeed = (tx: Tx, id: string, attempt: number) => seedFor(tx.state.config.seed, 'reflect', id, attempt);
 
 function issueReflect(tx: Tx, evidence: ReflectEvidence): void {
   const d = tx.work.reflectionDraft!;
   const messages = evidence.purpose === 'insight' ? insightPrompt(evidence) : behaviorPrompt(evidence);
-  tx.issue({ kind: 'reflect', id: tx.nextId(), purpose: d.purpose, messages, evidence, seed: seedFor(tx.state.config.seed, 'reflect', d.id, tx.work.attempt) });
+  tx.issue({ kind: 'reflect', id: tx.nextId(), purpose: d.purpose, messages, evidence, seed: reflectSeed(tx, d.id, tx.work.attempt) });
 }
 
 /** Record one attempt's outcome; returns the parsed value, or null after retrying (or giving up). */
@@ -124,44 +131,108 @@ function insightEvidence(s: RunState, tx: Tx, ctx: RunContext, p: string): Refle
   };
 }
 
+const insightId = (tx: Tx, p: string) => `r${tx.work.step}-${p}`;
+
+/** Reflections asked for together (`reflector.batch`; 1 for runs stored before the setting). */
+const batchSize = (s: RunState) => s.config.reflector.batch ?? 1;
+
+/** Key of a reflection attempt's reply in `work.prefetched`. */
+const attemptKey = (id: string, attempt: number) => `${id}#${attempt}`;
+
+function takePrefetched(tx: Tx, id: string, attempt: number): { text: string; reflector: ReflectorName } | undefined {
+  const key = attemptKey(id, attempt);
+  const r = tx.work.prefetched?.[key];
+  if (r) delete tx.work.prefetched![key];
+  return r;
+}
+
+function insightRequest(tx: Tx, id: string, evidence: ReflectEvidence, attempt: number): ReflectRequest {
+  if (evidence.purpose !== 'insight') throw new Error('insight evidence expected');
+  return { key: attemptKey(id, attempt), purpose: 'insight', messages: insightPrompt(evidence), evidence, seed: reflectSeed(tx, id, attempt) };
+}
+
+/**
+ * Reflect on the head of the queue. Its first attempt comes from a batch asked for earlier when
+ * there is one; otherwise, with `reflector.batch` above 1, the first attempts of the next
+ * problems of the queue are asked for together (their evidence does not change while the
+ * queue is worked through: it is the experience of this step), and a single reflection else.
+ * Every attempt keeps the seed it has one at a time, so the records are the same either way.
+ */
 function nextInsight(ctx: RunContext, tx: Tx): void {
   const p = tx.work.queue[0];
-  if (p === undefined) return;
-  startReflection(tx, 'insight', `r${tx.work.step}-${p}`, [p], insightEvidence(tx.state, tx, ctx, p));
+  if (p === undefined) {
+    delete tx.work.prefetched;
+    return;
+  }
+  const id = insightId(tx, p);
+  const evidence = insightEvidence(tx.state, tx, ctx, p);
+  const pre = takePrefetched(tx, id, 1);
+  if (pre) {
+    beginDraft(tx, 'insight', id, [p]);
+    return onInsightReply(ctx, tx, pre.text, pre.reflector, evidence);
+  }
+  const n = Math.min(batchSize(tx.state), tx.work.queue.length);
+  if (n > 1) {
+    const requests = tx.work.queue.slice(0, n).map((q) => insightRequest(tx, insightId(tx, q), insightEvidence(tx.state, tx, ctx, q), 1));
+    tx.issue({ kind: 'reflect-batch', id: tx.nextId(), requests });
+    return;
+  }
+  startReflection(tx, 'insight', id, [p], evidence);
+}
+
+/** One attempt's reply for the head of the queue: retry once when unusable, else embed its new items. */
+function onInsightReply(ctx: RunContext, tx: Tx, text: string, reflector: ReflectorName, evidence: ReflectEvidence): void {
+  const d = tx.work.reflectionDraft!;
+  const reply = takeAttempt<InsightReply>(tx, text, reflector, parseInsightReply(text));
+  if (!reply) {
+    if (tx.work.attempt < 2) {
+      tx.work.attempt++;
+      const pre = takePrefetched(tx, d.id, tx.work.attempt);
+      if (pre) return onInsightReply(ctx, tx, pre.text, pre.reflector, evidence);
+      issueReflect(tx, evidence);
+      return;
+    }
+    finishReflection(tx);
+    return nextInsight(ctx, tx);
+  }
+  const items = insightCandidates(reply, d.id);
+  if (items.length === 0) {
+    finishReflection(tx);
+    return nextInsight(ctx, tx);
+  }
+  tx.issue({ kind: 'embed', id: tx.nextId(), items: items.map((x) => ({ key: x.id, text: insightText(x) })) });
 }
 
 export const insightPhase: PhaseLogic = {
   applies: memoryOpen,
   begin(ctx, tx) {
     tx.work.queue = tx.work.problems.filter((p) => (tx.state.memory.problems[p]?.experience.length ?? 0) > 0);
+    tx.work.prefetched = {};
     nextInsight(ctx, tx);
   },
   resume(ctx, tx, result: EffectResult) {
     const pending = tx.state.pending!;
     tx.state.pending = null;
-    const d = tx.work.reflectionDraft!;
-    const p = tx.work.queue[0];
+    if (result.kind === 'reflect-batch') {
+      if (pending.kind !== 'reflect-batch') throw new Error('insight phase: no reflection batch pending');
+      tx.work.prefetched = { ...tx.work.prefetched, ...result.replies };
+      // First attempts that cannot be used are retried together too (their second seeds).
+      const retries = pending.requests
+        .filter((r) => r.key.endsWith('#1') && !parseInsightReply(result.replies[r.key]?.text ?? '').ok)
+        .map((r) => insightRequest(tx, r.key.slice(0, -2), r.evidence, 2));
+      if (retries.length > 1) {
+        tx.issue({ kind: 'reflect-batch', id: tx.nextId(), requests: retries });
+        return;
+      }
+      return nextInsight(ctx, tx);
+    }
     if (result.kind === 'reflect') {
-      const reply = takeAttempt<InsightReply>(tx, result.text, result.reflector, parseInsightReply(result.text));
-      if (!reply) {
-        if (tx.work.attempt < 2) {
-          tx.work.attempt++;
-          if (pending.kind !== 'reflect') throw new Error('insight phase: no reflection pending');
-          issueReflect(tx, pending.evidence);
-          return;
-        }
-        finishReflection(tx);
-        return nextInsight(ctx, tx);
-      }
-      const items = insightCandidates(reply, d.id);
-      if (items.length === 0) {
-        finishReflection(tx);
-        return nextInsight(ctx, tx);
-      }
-      tx.issue({ kind: 'embed', id: tx.nextId(), items: items.map((x) => ({ key: x.id, text: insightText(x) })) });
-      return;
+      if (pending.kind !== 'reflect') throw new Error('insight phase: no reflection pending');
+      return onInsightReply(ctx, tx, result.text, result.reflector, pending.evidence);
     }
     if (result.kind !== 'embed') throw new Error(`insight phase got a ${result.kind} result`);
+    const d = tx.work.reflectionDraft!;
+    const p = tx.work.queue[0];
     const s = tx.state;
     const vectors = Object.fromEntries(Object.entries(result.vectors).map(([k, v]) => [k, compact(v)]));
     const source: ItemSource = { step: tx.work.step, rollouts: tx.work.rollouts.filter((r) => r.problem === p).map((r) => r.id), reflection: d.id, reflector: d.reflector };
