@@ -5,7 +5,9 @@
  *   tasks.jsonl      the task suite (train and test splits)
  *   build.json       seed, settings, machine, date, timings, loss curve and metrics
  *
- *   npx tsx scripts/build-world.ts [--out public/world] [--seed 1]
+ *   npx tsx scripts/build-world.ts [--out public/world] [--seed 1] [--threads n]
+ *     (--threads 1: the same floats on every run, about 1.4x slower; default: all cores, whose
+ *      multi-threaded sums vary in the last bits from run to run, so the weights drift apart)
  *   npx tsx scripts/build-world.ts --init <built world> --stages '<json>'   (continue a built world: one phase of these stages)
  *   npx tsx scripts/build-world.ts --measure-only [--out public/world]   (re-measure a built world, rewrite build.json's metrics)
  */
@@ -82,6 +84,9 @@ async function main(): Promise<void> {
   const out = argValue('out') ?? 'public/world';
   if (process.argv.includes('--measure-only')) return measureOnly(out);
   const settings: WorldBuildSettings = { ...WORLD_BUILD_DEFAULTS, seed: Number(argValue('seed') ?? WORLD_BUILD_DEFAULTS.seed) };
+  const threadsFlag = argValue('threads');
+  const threads = threadsFlag === undefined ? undefined : Number(threadsFlag);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) throw new Error(`--threads must be a whole number >= 1, got ${threadsFlag}`);
   const initDir = argValue('init');
   const stages = argValue('stages');
   if (stages) settings.pretrain = { ...settings.pretrain, phases: [JSON.parse(stages) as WorldBuildSettings['pretrain']['phases'][number]] };
@@ -103,6 +108,7 @@ async function main(): Promise<void> {
       }
     },
     init,
+    threads,
   );
   console.log(`trained ${b.parameters} parameters in ${b.pretrainSeconds.toFixed(0)} s; measuring`);
   const tm = performance.now();
@@ -113,7 +119,7 @@ async function main(): Promise<void> {
     // A continued build: the build its training started from (its own record, metrics left out).
     continuedFrom: previous ? { ...previous, metrics: undefined } : null,
     measure: { ...MEASURE_DEFAULTS, seed: settings.seed },
-    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform },
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform, threads: threads ?? 'all cores' },
     date: new Date().toISOString(),
     model: { family: 'qwen3', parameters: b.parameters, tokenizerTokens: b.tokenizerSize, vocabSize: b.vocabSize },
     suite: { train: b.suite.filter((t) => t.split === 'train').length, test: b.suite.filter((t) => t.split === 'test').length },

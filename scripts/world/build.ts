@@ -101,10 +101,12 @@ export interface WorldBuild {
 }
 
 /**
- * Build the world into `outDir`. `init` continues training from weights built earlier with the
+ * Build the world into `outDir`. `threads`: onnxruntime's intra-op threads (default: all
+ * cores). Multi-threaded CPU kernels sum in an order that varies from run to run, so only a
+ * one-thread build gives the same floats every time. `init` continues training from weights built earlier with the
  * same settings (the tokenizer and config are rebuilt from the seed and must match them).
  */
-export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?: (l: PretrainLog) => void, init?: WeightMap): Promise<WorldBuild> {
+export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?: (l: PretrainLog) => void, init?: WeightMap, threads?: number): Promise<WorldBuild> {
   const world = makeWorld(s.seed, s.world);
   const suite = generateSuite(world, s.suite);
   const ctx: CorpusContext = { world, exclude: new Set(suite.map((t) => t.problem)), options: s.corpus };
@@ -126,7 +128,7 @@ export async function buildWorld(s: WorldBuildSettings, outDir: string, onStep?:
   const { phases, ...common } = s.pretrain;
   for (const stages of phases) {
     const offset = log.length;
-    const r = await pretrain({ backend: nodeCpuBackend(), config, weights, tok, ctx, settings: { ...common, stages, seed: s.seed }, onStep: (l) => onStep?.({ ...l, step: l.step + offset }) });
+    const r = await pretrain({ backend: nodeCpuBackend({ threads }), config, weights, tok, ctx, settings: { ...common, stages, seed: s.seed }, onStep: (l) => onStep?.({ ...l, step: l.step + offset }) });
     log.push(...r.log.map((l) => ({ ...l, step: l.step + offset })));
     ms += r.ms;
     weights = r.weights;

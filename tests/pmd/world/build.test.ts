@@ -47,4 +47,18 @@ describe('build:world (small)', () => {
     expect(lines).toHaveLength(b.suite.length);
     expect(JSON.parse(lines[0])).toEqual(b.suite[0]);
   });
+
+  it('gives the same floats twice on one thread (multi-threaded kernels may not)', async () => {
+    const a = await mkdtemp(join(tmpdir(), 'pmd-world-a-'));
+    const b = await mkdtemp(join(tmpdir(), 'pmd-world-b-'));
+    try {
+      await buildWorld(SMALL, a, undefined, undefined, 1);
+      await buildWorld(SMALL, b, undefined, undefined, 1);
+      const [x, y] = await Promise.all([a, b].map((d) => readFile(join(d, MODEL_DIR, 'model.safetensors'))));
+      expect(Buffer.compare(x, y)).toBe(0);
+    } finally {
+      await rm(a, { recursive: true, force: true });
+      await rm(b, { recursive: true, force: true });
+    }
+  });
 });
