@@ -8,7 +8,9 @@
  * docs/experiments/tiny-curves.png (reward and evaluation curves, drawn by uPlot in headless
  * Chromium). Run folders go to .cache/experiment-tiny/ (resumable: finished runs are reused).
  *
- *   npm run experiment:tiny [-- --seeds 0,1,2] [-- --only pmd,sdpo]
+ *   npm run experiment:tiny [-- --seeds 0,1,2] [-- --only pmd,sdpo] [-- --steps 10 --name tiny]
+ * (--name: docs/experiments/<name>.md, <name>-curves.png and .cache/experiment-<name>/; e.g.
+ *  --steps 40 --name tiny-40 for the comparison at the default run's length)
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -21,7 +23,6 @@ import { BASE_ARGS, CHROMIUM } from '../e2e/chromium';
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BIN = path.join(ROOT, 'bin/pmd-lab.mjs');
-const OUT = path.join(ROOT, '.cache/experiment-tiny');
 const DOCS = path.join(ROOT, 'docs/experiments');
 
 const arg = (name: string, d: string) => {
@@ -29,6 +30,9 @@ const arg = (name: string, d: string) => {
   return i >= 0 ? process.argv[i + 1] : d;
 };
 const SEEDS = arg('seeds', '0,1,2').split(',').map(Number);
+const NAME = arg('name', 'tiny');
+if (!/^[a-z0-9-]+$/.test(NAME)) throw new Error(`--name must be lower-case letters, digits and dashes, got ${NAME}`);
+const OUT = path.join(ROOT, `.cache/experiment-${NAME}`);
 const VARIANTS = ['pmd', 'pmd-transient', 'frozen-memory', 'frozen-policy', 'sdpo', 'grpo'];
 const LEVELS: [string, string[]][] = [
   ['experience', ['experience']],
@@ -61,7 +65,7 @@ interface Job {
 async function cli(args: string[]): Promise<string> {
   const t0 = Date.now();
   const r = await run(process.execPath, [BIN, ...args], { cwd: ROOT, maxBuffer: 1 << 28 });
-  process.stderr.write(`  ${args.slice(0, 1).join(' ')} ${args.find((a) => a.includes('experiment-tiny')) ?? ''}: ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
+  process.stderr.write(`  ${args.slice(0, 1).join(' ')} ${args.find((a) => a.includes(`experiment-${NAME}`)) ?? ''}: ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
   return r.stdout;
 }
 
@@ -162,12 +166,12 @@ async function main(): Promise<void> {
   const levelRows = LEVELS.map(([label]) => ({ label, xs: todo.filter((j) => j.group === 'levels' && j.label === label).map((j) => scores.get(j)!) })).filter((r) => r.xs.length);
   const minutes = ((Date.now() - started) / 60000).toFixed(1);
   // A "## Discussion" section written by hand below the generated part survives a rerun.
-  const old = existsSync(path.join(DOCS, 'tiny.md')) ? await readFile(path.join(DOCS, 'tiny.md'), 'utf8') : '';
+  const old = existsSync(path.join(DOCS, `${NAME}.md`)) ? await readFile(path.join(DOCS, `${NAME}.md`), 'utf8') : '';
   const discussion = old.includes('\n## Discussion') ? old.slice(old.indexOf('\n## Discussion') + 1) : '';
   const md = [
     '# The ablations on the embedded world',
     '',
-    `Produced by \`npm run experiment:tiny\` (${new Date().toISOString().slice(0, 10)}; this invocation ${minutes} min on this machine: AMD EPYC, 2 cores, onnxruntime-node CPU; runs already in .cache/experiment-tiny are reused, not rerun). Each run is \`pmd-lab run\` with the world's default settings (public/world/run.json) changed by \`${JSON.stringify(EXPERIMENT_SETTINGS)}\` and the given variant and seed; its student is then evaluated memory-free on the held-out split by \`pmd-lab eval --adapter\` (avg@n; the frozen-policy row evaluates the unchanged model with the run's memory in the prompt, \`--memory\`). Seeds: ${SEEDS.join(', ')}.`,
+    `Produced by \`npm run experiment:tiny${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` (${new Date().toISOString().slice(0, 10)}; this invocation ${minutes} min on this machine: AMD EPYC, 2 cores, onnxruntime-node CPU; runs already in .cache/experiment-${NAME} are reused, not rerun). Each run is \`pmd-lab run\` with the world's default settings (public/world/run.json) changed by \`${JSON.stringify(EXPERIMENT_SETTINGS)}\` and the given variant and seed; its student is then evaluated memory-free on the held-out split by \`pmd-lab eval --adapter\` (avg@n; the frozen-policy row evaluates the unchanged model with the run's memory in the prompt, \`--memory\`). Seeds: ${SEEDS.join(', ')}.`,
     '',
     '| variant | held-out avg@n, mean ± sd (%) | per seed (%) |',
     '|---|---|---|',
@@ -186,13 +190,13 @@ async function main(): Promise<void> {
     '',
     `The paper's order: ${paper.join(' > ')} > base.`,
     '',
-    '![Curves](tiny-curves.png)',
+    `![Curves](${NAME}-curves.png)`,
     '',
     discussion,
   ];
-  await writeFile(path.join(DOCS, 'tiny.md'), md.join('\n'));
-  if (rows.length === VARIANTS.length) await plot(await curves(todo), path.join(DOCS, 'tiny-curves.png'));
-  process.stderr.write(`wrote ${path.join(DOCS, 'tiny.md')}\n`);
+  await writeFile(path.join(DOCS, `${NAME}.md`), md.join('\n'));
+  if (rows.length === VARIANTS.length) await plot(await curves(todo), path.join(DOCS, `${NAME}-curves.png`));
+  process.stderr.write(`wrote ${path.join(DOCS, `${NAME}.md`)}\n`);
 }
 
 await main();
