@@ -56,7 +56,9 @@ function pieceOf(model: TrainableModel): (id: number) => string {
     const seen = new Map<number, string>();
     f = (id) => {
       let p = seen.get(id);
-      if (p === undefined) seen.set(id, (p = tok ? tok.decode([id]) : String(id)));
+      // Special tokens (the end-of-turn token a finished rollout ends with) are not text: the
+      // rollout's header already says how it finished.
+      if (p === undefined) seen.set(id, (p = tok ? tok.decode([id], { skipSpecialTokens: true }) : String(id)));
       return p;
     };
     pieceCache.set(model, f);
