@@ -100,7 +100,9 @@ export async function run(args: Args): Promise<void> {
       const vectors = await setup.services.embed(ids.map((id) => suite.ctx.prompt(id)));
       const query = new Map(ids.map((id, i) => [id, vectors[i]]));
       const opts = { levels: ['insight', 'behavior'], retrieveK: retrieval.behavior.retrieveK, maxBlockChars: retrieval.teacher.maxBlockChars, lexicalWeight: lexicalWeightOf(retrieval) };
-      prompt = (id) => memoryPrompt(memory, opts, suite.ctx.prompt(id), query.get(id));
+      // Retrieval once per problem; its n samples share the prompt.
+      const prompts = new Map(ids.map((id) => [id, memoryPrompt(memory, opts, suite.ctx.prompt(id), query.get(id))]));
+      prompt = (id) => prompts.get(id) ?? suite.ctx.prompt(id);
     }
     const report = await evaluateProblems(setup.policy, setup.services.verify, {
       ids,

@@ -26,7 +26,7 @@ export function retrieve<T>(q: RetrievalQuery, items: readonly T[], r: Retrieval
   const w = r.lexicalWeight;
   if (!(w > 0) || q.text === undefined) return topK(q.vector, items, r.vector, r.k);
   const lexical = bm25Scores(q.text, items.map(r.text));
-  const top = Math.max(0, ...lexical);
+  const top = lexical.reduce((m, x) => Math.max(m, x), 0);
   return items
     .map((item, i) => ({ item, i, score: (1 - w) * cosine(q.vector, r.vector(item)) + (top > 0 ? (w * lexical[i]) / top : 0) }))
     .sort((a, b) => b.score - a.score || a.i - b.i)

@@ -18,13 +18,10 @@ export type Reflector = (e: ReflectEffect) => Promise<{ text: string; reflector:
 /** Several reflections at once, replies in request order. */
 export type BatchReflector = (requests: readonly ReflectRequest[]) => Promise<{ text: string; reflector: ReflectorName }[]>;
 
+/** The policy reflecting on one problem: a batch of one (the same tokens as one row alone with its seed). */
 export function policyReflector(policy: Policy, c: PmdConfig['reflector']): Reflector {
-  return async (e) => {
-    const ids = await policy.promptIds(e.messages.map((m) => m.content).join('\n\n'));
-    const maxNewTokens = Math.max(1, Math.min(c.maxNewTokens, policy.info.maxPositions - ids.length));
-    const r = await policy.generate([ids], { maxNewTokens, temperature: c.temperature, topP: 1, topK: 0, seed: e.seed, adapter: 'student' });
-    return { text: policy.decode(r.tokens[0]), reflector: 'policy' };
-  };
+  const batch = policyBatchReflector(policy, c);
+  return async (e) => (await batch([{ key: e.id, purpose: e.purpose, messages: e.messages, evidence: e.evidence, seed: e.seed }]))[0];
 }
 
 /**
@@ -36,7 +33,7 @@ export function policyBatchReflector(policy: Policy, c: PmdConfig['reflector']):
   return async (requests) => {
     if (requests.length === 0) return [];
     const prompts = await Promise.all(requests.map((r) => policy.promptIds(r.messages.map((m) => m.content).join('\n\n'))));
-    const longest = Math.max(...prompts.map((p) => p.length));
+    const longest = prompts.reduce((m, p) => Math.max(m, p.length), 0);
     const maxNewTokens = Math.max(1, Math.min(c.maxNewTokens, policy.info.maxPositions - longest));
     const r = await policy.generate(prompts, { maxNewTokens, temperature: c.temperature, topP: 1, topK: 0, seed: requests[0].seed, seeds: requests.map((x) => x.seed), adapter: 'student' });
     return r.tokens.map((t) => ({ text: policy.decode(t), reflector: 'policy' as const }));

@@ -67,11 +67,18 @@ function issueNext(ctx: RunContext, tx: Tx): void {
   const all = requests(tx);
   if (e.finished >= all.length) return finish(tx);
   const chunk = all.slice(e.finished, e.finished + c.rollout.chunk);
+  // One prompt per problem, shared by its n samples (retrieval runs once per problem).
+  const prompts = new Map<string, string>();
+  const promptOf = (id: string) => {
+    let p = prompts.get(id);
+    if (p === undefined) prompts.set(id, (p = e.withMemory ? memoryPrompt(tx.state.memory, memoryPromptOptions(c), ctx.prompt(id), e.queries?.[id]) : ctx.prompt(id)));
+    return p;
+  };
   tx.issue({
     kind: 'generate',
     id: tx.nextId(),
     purpose: 'eval',
-    requests: chunk.map((r) => ({ key: r.key, prompt: e.withMemory ? memoryPrompt(tx.state.memory, memoryPromptOptions(c), ctx.prompt(r.id), e.queries?.[r.id]) : ctx.prompt(r.id) })),
+    requests: chunk.map((r) => ({ key: r.key, prompt: promptOf(r.id) })),
     sampling: { temperature: c.eval.temperature, topP: 1, topK: 0, maxNewTokens: c.rollout.maxNewTokens, seed: seedFor(c.seed, 'eval', tx.work.step, Math.floor(e.finished / c.rollout.chunk)) },
   });
 }

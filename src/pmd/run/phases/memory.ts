@@ -165,11 +165,10 @@ function nextInsight(ctx: RunContext, tx: Tx): void {
     return;
   }
   const id = insightId(tx, p);
-  const evidence = insightEvidence(tx.state, tx, ctx, p);
   const pre = takePrefetched(tx, id, 1);
   if (pre) {
     beginDraft(tx, 'insight', id, [p]);
-    return onInsightReply(ctx, tx, pre.text, pre.reflector, evidence);
+    return onInsightReply(ctx, tx, pre.text, pre.reflector, insightEvidence(tx.state, tx, ctx, p));
   }
   const n = Math.min(batchSize(tx.state), tx.work.queue.length);
   if (n > 1) {
@@ -177,7 +176,7 @@ function nextInsight(ctx: RunContext, tx: Tx): void {
     tx.issue({ kind: 'reflect-batch', id: tx.nextId(), requests });
     return;
   }
-  startReflection(tx, 'insight', id, [p], evidence);
+  startReflection(tx, 'insight', id, [p], insightEvidence(tx.state, tx, ctx, p));
 }
 
 /** One attempt's reply for the head of the queue: retry once when unusable, else embed its new items. */
