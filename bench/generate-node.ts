@@ -17,7 +17,7 @@ import { loadAvg, machineLine, procStatusMiB } from './proc';
 import { qwen3_06bConfig, randomBenchWeights } from './shapes';
 
 async function main() {
-  const args = new Args(process.argv.slice(2));
+  const args = new Args(process.argv.slice(2), ['constant-weights']);
   const layers = args.integer('layers', 28, 1);
   const batch = args.integer('batch', 4, 1);
   const promptLen = args.integer('prompt', 64, 1);
@@ -25,13 +25,14 @@ async function main() {
   const calls = args.integer('calls', 2, 1);
   const threads = args.integer('threads', 0);
   const temperature = args.number('temperature', 0);
+  const constantWeights = args.has('constant-weights');
   const outFile = args.string('out') ?? 'bench/out/generate-node.json';
   args.rejectUnknown();
 
   const loadBefore = loadAvg();
   const t0 = performance.now();
   const cfg = qwen3_06bConfig(layers);
-  const runner = new ModelRunner(cfg, nodeCpuBackend(threads ? { threads } : {}));
+  const runner = new ModelRunner(cfg, nodeCpuBackend({ ...(threads ? { threads } : {}), constantWeights: constantWeights }));
   await runner.loadWeights(randomBenchWeights(cfg));
   const setupS = (performance.now() - t0) / 1000;
   const prompts = Array.from({ length: batch }, (_, b) => Array.from({ length: promptLen }, (_, i) => 100 + ((i * 7919 + b * 104729) % (cfg.vocabSize - 100))));
@@ -50,7 +51,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: machineLine(),
     node: process.version,
-    shape: { model: 'Qwen3-0.6B', layers, batch, promptLen, newTokens, temperature, threads: threads || 'default' },
+    shape: { model: 'Qwen3-0.6B', layers, batch, promptLen, newTokens, temperature, threads: threads || 'default', constantWeights },
     setupS,
     callS,
     processS: (performance.now() - t0) / 1000,

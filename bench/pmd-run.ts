@@ -3,7 +3,7 @@
  * Qwen3-0.6B shape, timed by phase from the run's own timings.jsonl. Usage:
  *   npx tsx bench/pmd-run.ts [--model tiny|qwen3] [--layers 28] [--steps 1] [--problems 8]
  *                            [--rollouts 4] [--max-new 48] [--config JSON] [--root DIR]
- *                            [--out bench/out/pmd-run-<model>.json]
+ *                            [--constant-weights] [--out bench/out/pmd-run-<model>.json]
  * The run's settings are PMD's defaults except B (--problems), G (--rollouts), the rollout
  * length (--max-new) and a minimal evaluation (1 problem, n = k = 1, after the last step);
  * --config lays more settings (a partial run config as JSON) on top. --root runs the CLI of
@@ -52,7 +52,8 @@ function runCli(root: string, argv: string[]): Promise<{ code: number | null; se
 }
 
 async function main() {
-  const args = new Args(process.argv.slice(2));
+  const args = new Args(process.argv.slice(2), ['constant-weights']);
+  const constantWeights = args.has('constant-weights');
   const model = args.string('model') ?? 'tiny';
   if (model !== 'tiny' && model !== 'qwen3') throw new Error(`--model must be tiny or qwen3, got "${model}"`);
   const layers = args.integer('layers', 28, 1);
@@ -82,7 +83,7 @@ async function main() {
   const runDir = path.join(work, 'run');
   const loadBefore = loadAvg();
   console.error(`pmd-lab run: ${model}${model === 'qwen3' ? ` (${layers} layers)` : ''}, ${steps} step(s), B ${B} x G ${G}, ${maxNew} new tokens, load ${loadBefore.join(' ')}`);
-  const r = await runCli(root, ['run', '--out', runDir, '--model', modelDir, '--tasks', path.resolve(TASKS), '--config', cfgFile, '--no-progress']);
+  const r = await runCli(root, ['run', '--out', runDir, '--model', modelDir, '--tasks', path.resolve(TASKS), '--config', cfgFile, '--no-progress', ...(constantWeights ? ['--constant-weights'] : [])]);
   if (r.code !== 0) throw new Error(`pmd-lab run exited with ${r.code}:\n${r.stderr.slice(-2000)}`);
 
   const timings = await jsonl(path.join(runDir, 'timings.jsonl'));
@@ -105,6 +106,7 @@ async function main() {
     root,
     model: model === 'tiny' ? 'tiny qwen3 (scripts/tiny-model.ts, seed 1)' : `Qwen3-0.6B shape, ${layers} layers, seeded random bf16 weights, Qwen3 tokenizer`,
     config,
+    constantWeights,
     processS: r.seconds,
     peakRssMiB: r.peakRssMiB,
     effectsS,

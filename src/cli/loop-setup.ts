@@ -20,7 +20,7 @@ import { parseTaskSuite } from '../pmd/tasks/validate';
 import type { Task } from '../pmd/tasks/types';
 import '../pmd/world/register';
 import { readTextInput } from './inputs';
-import { checkpointTokenizer, openNodeModel, readAdapter, type NodeModel } from './node-model';
+import { checkpointTokenizer, openNodeModel, readAdapter, type NodeModel, type RunnerOptions } from './node-model';
 
 /** The suite in a task file: every bad line is an error naming it. */
 export async function loadSuite(flag: string, file: string): Promise<{ text: string; tasks: Task[]; ctx: SuiteContext }> {
@@ -38,8 +38,8 @@ export interface LoopSetup {
   close(): Promise<void>;
 }
 
-export async function setUpLoop(modelDir: string, ctx: SuiteContext, config: PmdConfig, opts: { adapterDir?: string } = {}): Promise<LoopSetup> {
-  const model = await openNodeModel(modelDir);
+export async function setUpLoop(modelDir: string, ctx: SuiteContext, config: PmdConfig, opts: { adapterDir?: string; runner?: RunnerOptions } = {}): Promise<LoopSetup> {
+  const model = await openNodeModel(modelDir, undefined, opts.runner);
   let tokenizer: TextTokenizer | null = null;
   let policy: Policy | null = null;
   let sandbox: Sandbox | null = null;

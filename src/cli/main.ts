@@ -24,7 +24,7 @@ interface Command {
 const commands: Record<string, Command> = { logits, generate, chat, grad, sft, tasks, verify, run: runCommand, eval: evaluate };
 
 /** Flags that take no value, across all commands. */
-const BOOLEAN_FLAGS = ['stop-at-eos', 'no-progress', 'rslora', 'resume', 'partial-credit'];
+const BOOLEAN_FLAGS = ['stop-at-eos', 'no-progress', 'rslora', 'resume', 'partial-credit', 'constant-weights'];
 
 /** Errors whose message says it all (bad input, limits): printed without a class name or stack. */
 const PLAIN_ERRORS = new Set(['ModelFormatError', 'InputFileError', 'ConfigError', 'FileArgumentError', 'LineProblemsError', 'MemoryFileError', 'RunFileError', 'ZipError', 'StorageFullError', 'NonFiniteError', 'SourceError']);

@@ -40,18 +40,30 @@ export interface NodeModel extends NodeCheckpoint {
   runner: ModelRunner;
 }
 
+/** How a command runs its model (speed settings that do not change any result). */
+export interface RunnerOptions {
+  /** `--constant-weights`: generate with the weights as pre-packed constants (node-backend.ts). */
+  constantWeights?: boolean;
+}
+
+/** The `--constant-weights` flag of the commands that generate. */
+export const CONSTANT_WEIGHTS_USAGE = '[--constant-weights]';
+export function runnerOptions(args: { has(name: string): boolean }): RunnerOptions {
+  return { constantWeights: args.has('constant-weights') };
+}
+
 /** A checkpoint uploaded to a ModelRunner (with the adapter applied when given). */
-export async function openNodeModel(dir: string, adapterDir?: string): Promise<NodeModel> {
+export async function openNodeModel(dir: string, adapterDir?: string, opts: RunnerOptions = {}): Promise<NodeModel> {
   const c = await openNodeCheckpoint(dir);
-  const runner = new ModelRunner(c.config, nodeCpuBackend());
+  const runner = new ModelRunner(c.config, nodeCpuBackend({ constantWeights: opts.constantWeights ?? false }));
   await runner.loadWeights(c.weights);
   if (adapterDir) runner.setAdapter(await readAdapter(adapterDir, c.config));
   return { ...c, runner };
 }
 
 /** Run `fn` with an opened model and release its sessions afterwards. */
-export async function withNodeModel<T>(dir: string, adapterDir: string | undefined, fn: (m: NodeModel) => Promise<T>): Promise<T> {
-  const m = await openNodeModel(dir, adapterDir);
+export async function withNodeModel<T>(dir: string, adapterDir: string | undefined, fn: (m: NodeModel) => Promise<T>, opts: RunnerOptions = {}): Promise<T> {
+  const m = await openNodeModel(dir, adapterDir, opts);
   try {
     return await fn(m);
   } finally {

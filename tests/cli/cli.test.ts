@@ -77,9 +77,9 @@ describe('pmd-lab CLI', () => {
     }
   });
 
-  it('generate at temperature 0 writes exactly n greedy tokens per sequence', async () => {
+  it.each([[[]], [['--constant-weights']]])('generate %s at temperature 0 writes exactly n greedy tokens per sequence', async (flags: string[]) => {
     const out = path.join(dir, 'gen.json');
-    const r = await cli(['generate', '--model', modelDir, '--ids', '5,17,200;40', '--max-new-tokens', '5', '--temperature', '0', '--adapter', adapterDir, '--out', out]);
+    const r = await cli(['generate', '--model', modelDir, '--ids', '5,17,200;40', '--max-new-tokens', '5', '--temperature', '0', '--adapter', adapterDir, ...flags, '--out', out]);
     expect(r.code).toBe(0);
     const { ids } = JSON.parse(await readFile(out, 'utf8')) as { ids: number[][] };
     for (const [i, prompt] of [[5, 17, 200], [40]].entries()) {

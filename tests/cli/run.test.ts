@@ -100,6 +100,25 @@ describe('pmd-lab run', () => {
     expect(resumed.adapter).toBe(full.adapter);
   });
 
+  it('--constant-weights (a speed setting) leaves the run as it was', async () => {
+    const out = path.join(dir, 'constant');
+    const r = await runCli(['run', '--config', config, '--model', model, '--tasks', TASKS, '--out', out, '--no-progress', '--constant-weights']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [got, want] = [await snapshot(out), await snapshot(path.join(dir, 'full'))];
+    // The rollouts' log-probabilities may differ in the last float bits (a packed weight is
+    // multiplied by another kernel for a single row; constant-weights.test.ts); all else is equal.
+    const split = (s: typeof got) => s.logs['rollouts.jsonl'].map((x) => {
+      const { logprobs, ...rest } = x as { logprobs: number[] };
+      return { rest, logprobs };
+    });
+    expect(split(got).map((x) => x.rest)).toEqual(split(want).map((x) => x.rest));
+    const lp = [split(got).flatMap((x) => x.logprobs), split(want).flatMap((x) => x.logprobs)];
+    expect(lp[0]).toHaveLength(lp[1].length);
+    expect(Math.max(...lp[0].map((v, i) => Math.abs(v - lp[1][i])))).toBeLessThan(1e-5);
+    expect({ ...got, logs: { ...got.logs, 'rollouts.jsonl': [] } }).toEqual({ ...want, logs: { ...want.logs, 'rollouts.jsonl': [] } });
+  });
+
   it('refuses a folder that holds other work, a resume of nothing, and bad configs, before any work', async () => {
     const busy = path.join(dir, 'busy');
     await writeFile(path.join(dir, 'note.txt'), 'x');

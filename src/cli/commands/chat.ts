@@ -1,9 +1,9 @@
 /** pmd-lab chat --model <dir> [--max-new-tokens n] [--temperature t] [--seed s] "<text>" */
 import { chat, stopTokenIds } from '../../engine/runtime/chat';
 import { Args, UsageError } from '../args';
-import { checkpointTokenizer, withNodeModel } from '../node-model';
+import { CONSTANT_WEIGHTS_USAGE, checkpointTokenizer, runnerOptions, withNodeModel } from '../node-model';
 
-export const usage = 'chat      --model <dir> [--max-new-tokens <n>] [--temperature <t>] [--seed <s>] [--adapter <peft-dir>] "<text>"';
+export const usage = `chat      --model <dir> [--max-new-tokens <n>] [--temperature <t>] [--seed <s>] [--adapter <peft-dir>] ${CONSTANT_WEIGHTS_USAGE} "<text>"`;
 
 export async function run(args: Args): Promise<void> {
   const maxNewTokens = args.integer('max-new-tokens', 256, 1);
@@ -11,6 +11,7 @@ export async function run(args: Args): Promise<void> {
   const seed = args.integer('seed', 0);
   const model = args.required('model');
   const adapter = args.string('adapter');
+  const runner = runnerOptions(args);
   const text = args.positional.join(' ');
   if (!text.trim()) throw new UsageError('chat needs the message text, e.g. pmd-lab chat --model dir "Hello"');
   args.rejectUnknown();
@@ -31,5 +32,5 @@ export async function run(args: Args): Promise<void> {
     } finally {
       await tok.dispose();
     }
-  });
+  }, runner);
 }

@@ -19,10 +19,12 @@ import { lexicalWeightOf } from '../../pmd/run/retrieval';
 import { Args, FileArgumentError, UsageError } from '../args';
 import { requireWorld, WORLD, worldRunConfig } from '../embedded-world';
 import { loadSuite, setUpLoop } from '../loop-setup';
+import { CONSTANT_WEIGHTS_USAGE, runnerOptions } from '../node-model';
 import { checkOutputPath, writeFileAtomic } from '../outputs';
 
 export const usage = `eval      --model <dir> [--adapter <dir>] [--memory <run-dir>/memory] --tasks <tasks.jsonl> [--split test]
-            [--n 4] [--k 4] [--seed <n>] [--temperature <t>] [--max-new-tokens <n>] [--max-problems <n>] --out <eval.json>`;
+            [--n 4] [--k 4] [--seed <n>] [--temperature <t>] [--max-new-tokens <n>] [--max-problems <n>] ${CONSTANT_WEIGHTS_USAGE}
+            --out <eval.json>`;
 
 async function readMemory(dir: string) {
   const files: Partial<Record<keyof MemoryFiles, unknown>> = {};
@@ -82,6 +84,7 @@ export async function run(args: Args): Promise<void> {
   if (!(temperature >= 0 && temperature <= 5)) throw new UsageError(`--temperature must be between 0 and 5, got ${temperature}`);
   const maxNewTokens = args.integer('max-new-tokens', base.rollout.maxNewTokens, 1, 100000);
   const maxProblems = args.integer('max-problems', 0, 0);
+  const runner = runnerOptions(args);
   args.rejectUnknown();
   const modelDir = modelFlag ?? WORLD.model;
   const tasksFile = tasksFlag ?? WORLD.tasks;
@@ -93,7 +96,7 @@ export async function run(args: Args): Promise<void> {
   if (ids.length === 0) throw new FileArgumentError(`--tasks ${tasksFile}: has no ${split} problems`);
   const memory = memoryDir ? await readMemory(memoryDir) : null;
   const retrieval = memoryDir ? await retrievalSettings(memoryDir, base) : base;
-  const setup = await setUpLoop(modelDir, suite.ctx, { ...base, reflector: { ...PMD_DEFAULTS.reflector } }, { adapterDir });
+  const setup = await setUpLoop(modelDir, suite.ctx, { ...base, reflector: { ...PMD_DEFAULTS.reflector } }, { adapterDir, runner });
   try {
     let prompt = (id: string) => suite.ctx.prompt(id);
     if (memory) {

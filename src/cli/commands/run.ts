@@ -20,10 +20,11 @@ import { Args, FileArgumentError, UsageError } from '../args';
 import { requireWorld, WORLD, worldRunConfig } from '../embedded-world';
 import { readTextInput } from '../inputs';
 import { loadSuite, setUpLoop } from '../loop-setup';
+import { CONSTANT_WEIGHTS_USAGE, runnerOptions } from '../node-model';
 import { checkOutputPath, writeFolderAtomic } from '../outputs';
 
 export const usage = `run       --out <dir> [--config <run.json>] [--resume] [--variant <name>] [--steps <n>] [--seed <n>]
-            [--model <dir>] [--tasks <tasks.jsonl>] [--no-progress]`;
+            [--model <dir>] [--tasks <tasks.jsonl>] [--no-progress] ${CONSTANT_WEIGHTS_USAGE}`;
 
 /** What the run folder records about where its model and tasks came from. */
 interface RunMeta {
@@ -61,6 +62,7 @@ export async function run(args: Args): Promise<void> {
   const modelFlag = args.string('model');
   const tasksFlag = args.string('tasks');
   const progress = !args.has('no-progress');
+  const runner = runnerOptions(args);
   let overrides: Record<string, unknown> = {};
   try {
     overrides = args.config(PMD_FIELDS, {});
@@ -102,7 +104,7 @@ export async function run(args: Args): Promise<void> {
   if (suite.ctx.trainIds.length === 0) throw new FileArgumentError(`the task suite has no train problems`);
   const saved: RunState | null = resume ? await store.load() : null;
   const runConfig = saved?.config ?? config!;
-  const setup = await setUpLoop(meta.model, suite.ctx, runConfig);
+  const setup = await setUpLoop(meta.model, suite.ctx, runConfig, { runner });
   let stop = false;
   const onSigint = () => {
     if (stop) process.exit(130);

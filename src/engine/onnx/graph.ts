@@ -57,11 +57,26 @@ export interface Initializer {
   tensor: ConstTensor;
 }
 
+/**
+ * An initializer whose bytes are not in the model but handed to the runtime beside it (ONNX
+ * external data, here a whole "file" per tensor): a constant to the runtime, which may then
+ * pre-pack it, without copying the bytes into the serialized model.
+ */
+export interface ExternalInitializer {
+  name: string;
+  dtype: DType;
+  dims: number[];
+  /** The external-data file name the runtime is given the bytes under. */
+  location: string;
+  byteLength: number;
+}
+
 export class Graph {
   readonly nodes: GraphNode[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
   readonly initializers: Initializer[] = [];
+  readonly externalInitializers: ExternalInitializer[] = [];
   /** Known shapes of intermediate values (optional; written as ONNX value_info). */
   readonly valueInfo: ValueInfo[] = [];
   private counter = 0;

@@ -2,7 +2,7 @@
  * Serialize a Graph into ONNX ModelProto bytes (field numbers from onnx/onnx.proto).
  */
 import { ProtoWriter } from './protobuf';
-import { UNKNOWN_DIM, type Attr, type ConstTensor, type Graph, type GraphNode, type ValueInfo } from './graph';
+import { UNKNOWN_DIM, type Attr, type ConstTensor, type ExternalInitializer, type Graph, type GraphNode, type ValueInfo } from './graph';
 import { ONNX_DTYPE } from './dtypes';
 
 
@@ -16,6 +16,24 @@ function tensorProto(name: string, t: ConstTensor): ProtoWriter {
   w.string(8, name);
   const d = t.data;
   w.bytes(9, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  return w;
+}
+
+/** TensorProto.DataLocation EXTERNAL: the bytes are named by `external_data` entries. */
+const DATA_LOCATION_EXTERNAL = 1;
+
+function externalTensorProto(t: ExternalInitializer): ProtoWriter {
+  const w = new ProtoWriter();
+  w.packedInts(1, t.dims);
+  w.int(2, ONNX_DTYPE[t.dtype]);
+  w.string(8, t.name);
+  for (const [key, value] of [['location', t.location], ['offset', '0'], ['length', String(t.byteLength)]]) {
+    const entry = new ProtoWriter();
+    entry.string(1, key);
+    entry.string(2, value);
+    w.message(13, entry);
+  }
+  w.int(14, DATA_LOCATION_EXTERNAL);
   return w;
 }
 
@@ -97,6 +115,7 @@ export function serializeGraph(g: Graph, opts: SerializeOptions = {}): Uint8Arra
   for (const n of g.nodes) graph.message(1, nodeProto(n));
   graph.string(2, g.name);
   for (const init of g.initializers) graph.message(5, tensorProto(init.name, init.tensor));
+  for (const ext of g.externalInitializers) graph.message(5, externalTensorProto(ext));
   for (const i of g.inputs) graph.message(11, valueInfoProto(i));
   for (const o of g.outputs) graph.message(12, valueInfoProto(o));
   for (const v of opts.valueInfo ?? g.valueInfo) graph.message(13, valueInfoProto(v));

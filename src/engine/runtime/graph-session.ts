@@ -8,15 +8,21 @@
 import type { Graph } from '../onnx/graph';
 import { serializeGraph } from '../onnx/serialize';
 import { inferValueInfo } from '../autodiff/value-info';
-import type { EngineBackend, OrtSession, OrtTensor } from './ort-types';
+import type { EngineBackend, OrtSession, OrtTensor, SessionOptions } from './ort-types';
 
 export type TensorMap = Record<string, OrtTensor>;
 
 /** Which outputs stay on the device (WebGPU only; the rest come back to the host). */
 export type OutputPlacement = (output: string) => boolean;
 
-export function createGraphSession(backend: EngineBackend, graph: Graph, onDevice: OutputPlacement = () => false): Promise<OrtSession> {
-  const opts = { ...backend.sessionOptions };
+/** A graph with options of its own for its session (e.g. the external data of baked weights). */
+export interface GraphBuild {
+  graph: Graph;
+  sessionOptions: SessionOptions;
+}
+
+export function createGraphSession(backend: EngineBackend, graph: Graph, onDevice: OutputPlacement = () => false, extra: SessionOptions = {}): Promise<OrtSession> {
+  const opts = { ...backend.sessionOptions, ...extra };
   if (backend.name === 'webgpu') {
     const loc: Record<string, 'gpu-buffer' | 'cpu'> = {};
     for (const o of graph.outputs) loc[o.name] = onDevice(o.name) ? 'gpu-buffer' : 'cpu';
@@ -42,12 +48,13 @@ export class GraphSessions {
 
   constructor(private readonly backend: EngineBackend) {}
 
-  get(key: string, build: () => Graph, onDevice: OutputPlacement = () => false): Promise<CachedSession> {
+  get(key: string, build: () => Graph | GraphBuild, onDevice: OutputPlacement = () => false): Promise<CachedSession> {
     let s = this.cache.get(key);
     if (!s) {
       s = (async () => {
-        const graph = build();
-        return { graph, session: await createGraphSession(this.backend, graph, onDevice) };
+        const built = build();
+        const { graph, sessionOptions } = 'sessionOptions' in built ? built : { graph: built, sessionOptions: {} };
+        return { graph, session: await createGraphSession(this.backend, graph, onDevice, sessionOptions) };
       })();
       // A failed creation is not cached, so a later call can try again.
       s.catch(() => this.cache.delete(key));

@@ -9,6 +9,8 @@ import { DecoderFeeds, type DecoderRows, type KvCache } from './decoder-session'
 import { GraphSessions, type TensorMap } from './graph-session';
 import type { EngineBackend, OrtTensor } from './ort-types';
 import { uploadModelWeights } from './upload';
+import { bakeWeights } from './constant-weights';
+import { inferValueInfo } from '../autodiff/value-info';
 
 export type { KvCache };
 
@@ -71,15 +73,37 @@ export class ModelRunner {
 
   private session(mode: GraphMode, logits: 'all' | 'last', targets: readonly LoraTarget[], emitKv: boolean) {
     const keepKv = this.backend.keepKvOnDevice && emitKv;
+    const bake = this.bakesGeneration(mode, logits, emitKv);
     return this.sessions.get(
-      `${mode}|${logits}|${targets.join(',')}|${emitKv}`,
-      () => buildDecoderGraph(this.cfg, { mode, logits, loraTargets: targets, emitKv, weightDtype: this.backend.weightDtype ?? 'float32' }).graph,
+      `${mode}|${logits}|${targets.join(',')}|${emitKv}${bake ? '|baked' : ''}`,
+      () => {
+        const graph = buildDecoderGraph(this.cfg, { mode, logits, loraTargets: targets, emitKv, weightDtype: this.backend.weightDtype ?? 'float32' }).graph;
+        if (!bake) return graph;
+        graph.valueInfo.push(...inferValueInfo(graph));
+        return { graph, sessionOptions: bakeWeights(graph, Object.fromEntries(this.weights)) };
+      },
       (o) => keepKv && this.feeds.isKvOutput(o),
     );
   }
 
+  /**
+   * With `constantWeights`, generation (last logits and the KV cache) runs in one session per
+   * adapter variant whose weights are constants (constant-weights.ts): the decode graph, which a
+   * prefill also uses, with an empty past, so the weights are packed once, not twice.
+   */
+  private bakesGeneration(mode: GraphMode, logits: 'all' | 'last', emitKv: boolean): boolean {
+    return this.backend.constantWeights === true && mode === 'decode' && logits === 'last' && emitKv;
+  }
+
+  /** An empty KV cache for `batch` rows (the past of a prefill run through the decode graph). */
+  private emptyKv(batch: number): KvCache {
+    const dims = [batch, this.cfg.numKvHeads, 0, this.cfg.headDim];
+    const empty = () => new this.backend.ort.Tensor('float32', new Float32Array(0), dims);
+    return { length: 0, keys: Array.from({ length: this.cfg.numLayers }, empty), values: Array.from({ length: this.cfg.numLayers }, empty) };
+  }
+
   async forward(input: ForwardInput): Promise<ForwardOutput> {
-    const past = input.past ?? null;
+    const past = input.past ?? (this.bakesGeneration('decode', input.logits, input.wantKv) ? this.emptyKv(input.batch) : null);
     const total = (past?.length ?? 0) + input.seq;
     const limit = this.cfg.maxPositionEmbeddings;
     for (const p of input.positions) {

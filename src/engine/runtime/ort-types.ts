@@ -33,6 +33,12 @@ export interface EngineBackend {
   uploadWeights?(entries: { name: string; dims: number[]; data: Float32Array | Uint16Array }[]): Promise<OrtTensor[]>;
   /** Storage type of weights on this backend (default float32). */
   weightDtype?: 'float32' | 'float16';
+  /**
+   * Generate in sessions that hold the weights as constants (external-data initializers), which
+   * the runtime pre-packs once: faster decoding for a second, packed copy of the weights per
+   * adapter variant (constant-weights.ts). Host tensors only (onnxruntime-node).
+   */
+  constantWeights?: boolean;
   /** Keep KV outputs on the device (WebGPU) instead of copying them to the host. */
   keepKvOnDevice: boolean;
 }
