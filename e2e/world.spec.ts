@@ -61,6 +61,19 @@ test('opens offline on the embedded world and completes a step with its default 
     expect(await waitSettled(page, 600_000)).toContain(`Step ${next} of`);
   }
   await expect(page.getByTestId('chart-reward')).toHaveAttribute('data-points', '3');
+  // Rollout throughput and the time split of each step by phase, from the run's own timing
+  // records (printed for docs/benchmarks.md; a benchmark, not an assertion on speed).
+  const timings = (await records(page, runId)).flatMap((r) => (r.record.kind === 'timing' ? [r.record] : []));
+  for (const step of [1, 2, 3]) {
+    const byPhase = new Map<string, number>();
+    for (const t of timings) if (t.step === step) byPhase.set(t.phase, (byPhase.get(t.phase) ?? 0) + t.ms);
+    const rolloutS = (byPhase.get('rollout') ?? 0) / 1000;
+    const n = config.problemsPerStep * config.rolloutsPerProblem;
+    console.log(
+      `world step ${step} in Chromium by phase: ${[...byPhase].map(([p, ms]) => `${p} ${(ms / 1000).toFixed(2)} s`).join(', ')}; ` +
+        `${n} rollouts in ${rolloutS.toFixed(2)} s = ${(n / rolloutS).toFixed(1)} rollouts/s`,
+    );
+  }
 
   await page.getByTestId('rollout-step').selectOption('1');
   await expect(region(page, 'Rollouts').getByTestId('rollouts-summary')).toContainText(`Step 1: ${config.problemsPerStep} problems`);
