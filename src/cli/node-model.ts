@@ -55,7 +55,7 @@ export function runnerOptions(args: { has(name: string): boolean }): RunnerOptio
 /** A checkpoint uploaded to a ModelRunner (with the adapter applied when given). */
 export async function openNodeModel(dir: string, adapterDir?: string, opts: RunnerOptions = {}): Promise<NodeModel> {
   const c = await openNodeCheckpoint(dir);
-  const runner = new ModelRunner(c.config, nodeCpuBackend({ constantWeights: opts.constantWeights ?? false }));
+  const runner = new ModelRunner(c.config, nodeCpuBackend({ constantWeights: opts.constantWeights }));
   await runner.loadWeights(c.weights);
   if (adapterDir) runner.setAdapter(await readAdapter(adapterDir, c.config));
   return { ...c, runner };

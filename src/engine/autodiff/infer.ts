@@ -25,6 +25,8 @@ export function inferGraph(g: Graph, canon: (symbol: string) => string = (s) => 
   const meta = new Map<string, ValueMeta>();
   for (const i of g.initializers) meta.set(i.name, metaOfConst(i.tensor.dtype, i.tensor.dims, i.tensor.data as ArrayLike<number | bigint>));
   for (const i of g.inputs) meta.set(i.name, { dtype: i.dtype, shape: i.shape.map((d) => (typeof d === 'number' ? (d >= 0 ? num(d) : null) : d ? sym(canon(d)) : null)) });
+  // Bytes held outside the model: a known shape, values unknown here (as for an input).
+  for (const e of g.externalInitializers) meta.set(e.name, { dtype: e.dtype, shape: e.dims.map(num) });
   for (const n of g.nodes) {
     const outs = inferNode(n, (name) => meta.get(name));
     n.outputs.forEach((o, k) => {

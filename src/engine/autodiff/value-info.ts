@@ -18,7 +18,7 @@ function dimOf(d: SDim): Dim {
 
 /** value_info of every node output whose dtype and rank are known (graph inputs and outputs excluded). */
 export function valueInfoFromMeta(g: Graph, meta: ReadonlyMap<string, ValueMeta>): ValueInfo[] {
-  const declared = new Set([...g.inputs, ...g.outputs, ...g.initializers].map((v) => v.name));
+  const declared = new Set([...g.inputs, ...g.outputs, ...g.initializers, ...g.externalInitializers].map((v) => v.name));
   const out: ValueInfo[] = [];
   for (const n of g.nodes) {
     for (const name of n.outputs) {

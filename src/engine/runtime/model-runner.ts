@@ -10,7 +10,6 @@ import { GraphSessions, type TensorMap } from './graph-session';
 import type { EngineBackend, OrtTensor } from './ort-types';
 import { uploadModelWeights } from './upload';
 import { bakeWeights } from './constant-weights';
-import { inferValueInfo } from '../autodiff/value-info';
 
 export type { KvCache };
 
@@ -78,9 +77,7 @@ export class ModelRunner {
       `${mode}|${logits}|${targets.join(',')}|${emitKv}${bake ? '|baked' : ''}`,
       () => {
         const graph = buildDecoderGraph(this.cfg, { mode, logits, loraTargets: targets, emitKv, weightDtype: this.backend.weightDtype ?? 'float32' }).graph;
-        if (!bake) return graph;
-        graph.valueInfo.push(...inferValueInfo(graph));
-        return { graph, sessionOptions: bakeWeights(graph, Object.fromEntries(this.weights)) };
+        return bake ? { graph, sessionOptions: bakeWeights(graph, Object.fromEntries(this.weights)) } : graph;
       },
       (o) => keepKv && this.feeds.isKvOutput(o),
     );

@@ -4,6 +4,8 @@ import { attr, Graph } from '../../../src/engine/onnx/graph';
 import { serializeGraph } from '../../../src/engine/onnx/serialize';
 import { decodeModel } from '../../../src/engine/models/onnx-import/onnx-reader';
 import { bakeWeights } from '../../../src/engine/runtime/constant-weights';
+import { inferValueInfo } from '../../../src/engine/autodiff/value-info';
+import { buildDecoderGraph } from '../../../src/engine/models/decoder-graph';
 import { ModelRunner } from '../../../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../../../src/engine/runtime/node-backend';
 import { generate, type GenerateOptions } from '../../../src/engine/runtime/generate';
@@ -61,6 +63,18 @@ describe('bakeWeights', () => {
       await baked.release();
       await plain.release();
     }
+  });
+
+  it("keeps the graph's inferred intermediate shapes (value_info) as they were with weights as inputs", () => {
+    const cfg = tinyConfig('qwen3');
+    const build = () => buildDecoderGraph(cfg, { mode: 'decode', logits: 'last', loraTargets: ['q_proj'], emitKv: true, weightDtype: 'float32' }).graph;
+    const weights = Object.fromEntries([...randomWeights(cfg, 1)].map(([n, t]) => [n, new ort.Tensor('float32', t.data as Float32Array, t.dims)]));
+    const baked = build();
+    bakeWeights(baked, weights);
+    expect(baked.externalInitializers.length).toBe(Object.keys(weights).length);
+    const shapes = inferValueInfo(baked);
+    expect(shapes.length).toBeGreaterThan(100);
+    expect(shapes).toEqual(inferValueInfo(build()));
   });
 
   it('refuses a weight that is not a host float tensor, naming it', () => {
