@@ -14,7 +14,9 @@ const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER_RE = /^[+-]?\d+$/;
 
 export class Args {
-  readonly positional: string[] = [];
+  private readonly args: string[] = [];
+  /** Whether the command read its positional arguments (then they are not stray). */
+  private argsRead = false;
   private readonly flags = new Map<string, string | true>();
   private readonly used = new Set<string>();
 
@@ -25,6 +27,7 @@ export class Args {
         const eq = a.indexOf('=');
         const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
         if (this.flags.has(name)) throw new UsageError(`--${name} is given twice`);
+        if (eq > 0 && booleanFlags.includes(name)) throw new UsageError(`--${name} takes no value (got "${a}")`);
         if (eq > 0) this.flags.set(name, a.slice(eq + 1));
         else if (booleanFlags.includes(name)) this.flags.set(name, true);
         else {
@@ -33,8 +36,14 @@ export class Args {
           this.flags.set(name, v);
           i++;
         }
-      } else this.positional.push(a);
+      } else this.args.push(a);
     }
+  }
+
+  /** The arguments that are not flags; reading them says the command takes some. */
+  get positional(): readonly string[] {
+    this.argsRead = true;
+    return this.args;
   }
 
   has(name: string): boolean {
@@ -98,10 +107,12 @@ export class Args {
     return out;
   }
 
-  /** Fail on flags no command asked about, so typos do not pass silently. */
+  /** Fail on flags no command asked about, and on arguments it does not take, so typos do not pass silently. */
   rejectUnknown(): void {
     const unknown = [...this.flags.keys()].filter((k) => !this.used.has(k));
     if (unknown.length) throw new UsageError(`unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((u) => `--${u}`).join(' ')}`);
+    // e.g. a value after a flag that takes none: `--stop-at-eos yes`
+    if (!this.argsRead && this.args.length) throw new UsageError(`unexpected argument "${this.args[0]}"`);
   }
 }
 

@@ -70,7 +70,6 @@ export async function run(args: Args): Promise<void> {
     usageFromConfig(e);
   }
   args.rejectUnknown();
-  if (args.positional.length) throw new UsageError(`unexpected argument "${args.positional[0]}"`);
 
   const store = new FolderRunStore(out);
   let config: PmdConfig | null = null;

@@ -48,7 +48,6 @@ export async function run(args: Args): Promise<void> {
   const partialCredit = args.has('partial-credit');
   const timeLimitMs = args.integer('time-limit-ms', 5_000, 1);
   args.rejectUnknown();
-  if (args.positional.length) throw new UsageError(`verify: unexpected argument "${args.positional[0]}"`);
   if (tests !== 'all' && !(TEST_SPLITS as readonly string[]).includes(tests)) throw new UsageError(`--tests must be train, heldout or all, got "${tests}"`);
   await checkOutputPath('out', out, 'file', { inputs: [tasksFile, responsesFile] });
 
