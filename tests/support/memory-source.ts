@@ -1,14 +1,16 @@
 import { MemorySource as EngineMemorySource } from '../../src/engine/models/sources/memory';
 import type { FileSource } from '../../src/engine/models/types';
 
-/** Per-file read counters: calls (bytes, size, range), whole-file reads, and bytes handed out. */
+/** Per-file read counters: calls (bytes, size, range, readInto), whole-file reads, and bytes handed out. */
 export class ReadLog {
-  /** Calls of bytes(), size() and range() per file. */
+  /** Calls of bytes(), size(), range() and readInto() per file. */
   readonly reads = new Map<string, number>();
   /** Calls of bytes() (the whole file) per file. */
   readonly wholeReads = new Map<string, number>();
-  /** Bytes returned by bytes() and range() per file. */
+  /** Bytes returned by bytes() and range(), or read by readInto(), per file. */
   readonly bytesRead = new Map<string, number>();
+  /** Calls of readInto() per file. */
+  readonly readsInto = new Map<string, number>();
 
   call(name: string): void {
     this.reads.set(name, (this.reads.get(name) ?? 0) + 1);
@@ -50,15 +52,25 @@ export class CountingSource implements FileSource {
   readonly label: string;
   readonly size?: (name: string) => Promise<number>;
   readonly range?: (name: string, start: number, end: number) => Promise<Uint8Array>;
+  readonly readInto?: (name: string, position: number, into: Uint8Array) => Promise<number>;
 
   constructor(private readonly inner: FileSource) {
     this.label = inner.label;
-    const { size, range } = inner;
+    const { size, range, readInto } = inner;
     if (size) {
       this.size = (name) => (this.log.call(name), size.call(inner, name));
     }
     if (range) {
       this.range = async (name, start, end) => (this.log.call(name), this.log.got(name, await range.call(inner, name, start, end), false));
+    }
+    if (readInto) {
+      this.readInto = async (name, position, into) => {
+        this.log.call(name);
+        const n = await readInto.call(inner, name, position, into);
+        this.log.readsInto.set(name, (this.log.readsInto.get(name) ?? 0) + 1);
+        this.log.got(name, into.subarray(0, n), false);
+        return n;
+      };
     }
   }
 

@@ -157,9 +157,8 @@ export async function loadCheckpoint(src: FileSource, opts: LoadCheckpointOption
     const reader = await openSafetensors(src, file);
     // Check the whole header before converting anything.
     checkShardHeader(reader.header, file, { config, expected, assigned, seenIn });
-    for (const [name, entry] of reader.header.tensors) {
-      if (expected.has(name)) weights.set(name, await reader.readF32(entry));
-    }
+    const wanted = [...reader.header.tensors.values()].filter((e) => expected.has(e.name));
+    for await (const [entry, t] of reader.readEachF32(wanted)) weights.set(entry.name, t);
     opts.onProgress?.(f + 1, files.length, file);
   }
   for (const name of expected.keys()) {

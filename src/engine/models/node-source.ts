@@ -1,7 +1,7 @@
 /**
  * FileSource over a folder on the Node file system. bytes() reads a whole file, which Node
- * refuses above 2 GiB; range() reads any part of a file of any size, which is what the
- * checkpoint loader uses for weights.
+ * refuses above 2 GiB; range() and readInto() read any part of a file of any size. The
+ * checkpoint loader reads weights with readInto(), straight into their fp32 arrays.
  */
 
 import { open, readFile, stat } from 'node:fs/promises';
@@ -62,6 +62,12 @@ export class NodeFolderSource implements FileSource {
   }
 
   async range(name: string, start: number, end: number): Promise<Uint8Array> {
+    const out = new Uint8Array(Math.max(0, end - start));
+    const done = await this.readInto(name, start, out);
+    return done === out.length ? out : out.subarray(0, done);
+  }
+
+  async readInto(name: string, position: number, into: Uint8Array): Promise<number> {
     let fh;
     try {
       fh = await open(this.path(name), 'r');
@@ -69,17 +75,15 @@ export class NodeFolderSource implements FileSource {
       throw this.missing(name, e);
     }
     try {
-      const length = Math.max(0, end - start);
-      const out = new Uint8Array(length);
       let done = 0;
-      while (done < length) {
+      while (done < into.length) {
         // One read() moves at most 2 GiB; ask for less so tensors of any size come through.
-        const want = Math.min(length - done, MAX_READ_BYTES);
-        const { bytesRead } = await fh.read(out, done, want, start + done);
+        const want = Math.min(into.length - done, MAX_READ_BYTES);
+        const { bytesRead } = await fh.read(into, done, want, position + done);
         if (bytesRead === 0) break;
         done += bytesRead;
       }
-      return done === length ? out : out.subarray(0, done);
+      return done;
     } finally {
       await fh.close();
     }

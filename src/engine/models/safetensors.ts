@@ -6,9 +6,9 @@
  * Everything read is validated; problems raise ModelFormatError naming the file.
  */
 
-import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToBf16, f32ArrayToF16 } from '../onnx/half';
+import { f32ArrayToBf16, f32ArrayToF16 } from '../onnx/half';
 import { type FileSource, type HostTensor, ModelFormatError, type WeightMap } from './types';
-import { checkFinite } from './finite-weights';
+import { LITTLE_ENDIAN_HOST, storedBytesOf, widenableBytes, widenInPlace, widenInto } from './widen';
 import { isRecord } from '../../util/records';
 
 /** Bytes per element of every dtype the format defines (only F32/F16/BF16 can be decoded). */
@@ -39,8 +39,6 @@ export interface SafetensorsHeader {
   tensors: Map<string, SafetensorsEntry>;
   metadata: Record<string, string> | null;
 }
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 
 export function numel(shape: readonly number[]): number {
@@ -180,46 +178,11 @@ export async function readSafetensorsHeader(src: FileSource, file: string): Prom
   return parseHeaderJson(await src.range(file, 8, 8 + n), file, 8 + n, size);
 }
 
-/** Copy whole little-endian elements of `elemBytes` each into a fresh, aligned, host-order buffer. */
-function copyElements(buf: Uint8Array, elemBytes: number): Uint8Array {
-  const dst = buf.slice();
-  if (!LITTLE_ENDIAN_HOST) {
-    for (let i = 0; i < dst.length; i += elemBytes) dst.subarray(i, i + elemBytes).reverse();
-  }
-  return dst;
-}
-
-/** Bytes per element of a dtype we can widen to fp32; any other dtype is refused. */
-function widenableBytes(entry: SafetensorsEntry, file: string): 2 | 4 {
-  if (entry.dtype === 'F32') return 4;
-  if (entry.dtype === 'F16' || entry.dtype === 'BF16') return 2;
-  throw new ModelFormatError(file, `tensor "${entry.name}": dtype ${entry.dtype} is not supported (only F32, F16 and BF16)`);
-}
-
-/** Elements are widened, then checked for NaN/Inf while still in cache: one sweep over the data. */
-const WIDEN_BLOCK = 1 << 16;
-
 /** Largest single range read while loading a tensor, so no raw copy of a big tensor is ever held whole. */
 const RANGE_CHUNK_BYTES = 64 * 2 ** 20;
 
-/**
- * Widen `raw` (whole elements of entry.dtype, little-endian) into out[at, at + n), refusing NaN
- * and infinities: weights holding them would silently turn every output into NaN.
- */
-function widenInto(raw: Uint8Array, entry: SafetensorsEntry, out: Float32Array<ArrayBuffer>, at: number, file: string): void {
-  const elemBytes = widenableBytes(entry, file);
-  const count = raw.length / elemBytes;
-  const src = LITTLE_ENDIAN_HOST && raw.byteOffset % elemBytes === 0 ? raw : copyElements(raw, elemBytes);
-  for (let start = 0; start < count; start += WIDEN_BLOCK) {
-    const n = Math.min(WIDEN_BLOCK, count - start);
-    const dst = out.subarray(at + start, at + start + n);
-    const from = src.byteOffset + start * elemBytes;
-    if (entry.dtype === 'F32') dst.set(new Float32Array(src.buffer, from, n));
-    else if (entry.dtype === 'F16') f16ArrayToF32(new Uint16Array(src.buffer, from, n), dst);
-    else bf16ArrayToF32(new Uint16Array(src.buffer, from, n), dst);
-    checkFinite(out, file, entry.name, at + start, at + start + n);
-  }
-}
+/** Tensors read ahead from disk while the current one is widened (sources with readInto). */
+const READ_AHEAD = 2;
 
 /** One tensor's stored bytes (exactly its data_offsets span) widened to an fp32 HostTensor. */
 export function storedTensorToF32(raw: Uint8Array, entry: SafetensorsEntry, file: string): HostTensor {
@@ -257,22 +220,82 @@ export interface SafetensorsReader {
   readonly header: SafetensorsHeader;
   /** The tensor widened to fp32 (see storedTensorToF32); reads only its own bytes when it can. */
   readF32(entry: SafetensorsEntry): Promise<HostTensor>;
+  /**
+   * The given tensors in order, widened to fp32. From a source that can read into a buffer, the
+   * next tensors are read from disk while one is widened.
+   */
+  readEachF32(entries: readonly SafetensorsEntry[]): AsyncGenerator<[SafetensorsEntry, HostTensor]>;
+}
+
+type ReadIntoSource = FileSource & Required<Pick<FileSource, 'readInto' | 'range' | 'size'>>;
+
+const canReadInto = (src: FileSource): src is ReadIntoSource =>
+  LITTLE_ENDIAN_HOST && typeof src.readInto === 'function' && canRange(src);
+
+/**
+ * Read a tensor's stored bytes straight into the back of its fp32 array (no raw copy is ever
+ * allocated), leaving the widening to finishInPlace. Returns the array and the bytes read.
+ */
+async function startInPlace(src: ReadIntoSource, file: string, header: SafetensorsHeader, entry: SafetensorsEntry) {
+  const data = new Float32Array(numel(entry.shape));
+  const stored = storedBytesOf(data, widenableBytes(entry, file));
+  const got = await src.readInto(file, header.dataStart + entry.begin, stored);
+  return { data, got, want: stored.length };
+}
+
+function finishInPlace(file: string, header: SafetensorsHeader, entry: SafetensorsEntry, r: Awaited<ReturnType<typeof startInPlace>>): HostTensor {
+  if (r.got !== r.want) {
+    throw new ModelFormatError(file, `tensor "${entry.name}": the file ends inside its data (byte ${header.dataStart + entry.begin + r.got})`);
+  }
+  widenInPlace(entry, r.data, file);
+  return { dims: [...entry.shape], data: r.data };
+}
+
+async function* eachInPlace(src: ReadIntoSource, file: string, header: SafetensorsHeader, entries: readonly SafetensorsEntry[]) {
+  const start = (e: SafetensorsEntry) => {
+    const p = startInPlace(src, file, header, e);
+    p.catch(() => {}); // awaited below; if the loop stops early, a failed read must not go unhandled
+    return p;
+  };
+  const pending = entries.slice(0, READ_AHEAD).map(start);
+  for (let k = 0; k < entries.length; k++) {
+    const read = await pending.shift()!;
+    if (k + READ_AHEAD < entries.length) pending.push(start(entries[k + READ_AHEAD]));
+    yield [entries[k], finishInPlace(file, header, entries[k], read)] as [SafetensorsEntry, HostTensor];
+  }
+}
+
+async function* eachInTurn(readF32: (e: SafetensorsEntry) => Promise<HostTensor>, entries: readonly SafetensorsEntry[]) {
+  for (const e of entries) yield [e, await readF32(e)] as [SafetensorsEntry, HostTensor];
 }
 
 /**
  * Open `file` for tensor-by-tensor reading. With a source that can read byte ranges (Node files,
  * picked browser files, HTTP with Range) only the header and each requested tensor's bytes are
- * read, in pieces of at most 64 MiB, so a file of any size loads with peak memory near the fp32
- * weights themselves. Other sources are read whole, once.
+ * read, so a file of any size loads with peak memory near the fp32 weights themselves. A source
+ * that can also read into a given buffer (Node files) gets each tensor's bytes put straight into
+ * its fp32 array and widened there; the others are read in pieces of at most 64 MiB. Sources
+ * without ranges are read whole, once.
  */
 export async function openSafetensors(src: FileSource, file: string): Promise<SafetensorsReader> {
+  if (canReadInto(src)) {
+    const header = await readSafetensorsHeader(src, file);
+    return {
+      file,
+      header,
+      readF32: async (entry) => finishInPlace(file, header, entry, await startInPlace(src, file, header, entry)),
+      readEachF32: (entries) => eachInPlace(src, file, header, entries),
+    };
+  }
   if (canRange(src)) {
     const header = await readSafetensorsHeader(src, file);
-    return { file, header, readF32: (entry) => readRangedF32(src, file, header, entry) };
+    const readF32 = (entry: SafetensorsEntry) => readRangedF32(src, file, header, entry);
+    return { file, header, readF32, readEachF32: (entries) => eachInTurn(readF32, entries) };
   }
   const buf = await src.bytes(file);
   const header = parseSafetensorsHeader(buf, file);
-  return { file, header, readF32: async (entry) => tensorOfBuffer(buf, header, entry, file) };
+  const readF32 = async (entry: SafetensorsEntry) => tensorOfBuffer(buf, header, entry, file);
+  return { file, header, readF32, readEachF32: (entries) => eachInTurn(readF32, entries) };
 }
 
 function tensorOfBuffer(buf: Uint8Array, header: SafetensorsHeader, entry: SafetensorsEntry, file: string): HostTensor {

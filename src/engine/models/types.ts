@@ -113,6 +113,11 @@ export interface FileSource {
   size?(name: string): Promise<number>;
   /** A byte range [start, end) of a file; sources that cannot do ranges read the whole file. */
   range?(name: string, start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Read the file's bytes from `position` into `into` until it is full or the file ends; returns
+   * how many bytes were read. Lets the loader read weights straight into their final arrays.
+   */
+  readInto?(name: string, position: number, into: Uint8Array): Promise<number>;
 }
 
 /** A bad model file or setting; the message names the file and what is wrong with it. */

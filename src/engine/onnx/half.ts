@@ -84,6 +84,10 @@ export const bf16ToF32 = (h: number): number => f32FromBits(bf16ToF32Bits(h));
 let f16Table: Uint32Array | null = null;
 
 /** Widen a run of fp16 values; uses a 64K-entry lookup table built on first use. */
+/**
+ * f16ArrayToF32 and bf16ArrayToF32 run forwards, one element at a time (read src[i], then write
+ * out[i]): models/widen.ts relies on that to widen a tensor inside its own buffer.
+ */
 export function f16ArrayToF32(src: Uint16Array, out = new Float32Array(src.length)): Float32Array {
   if (!f16Table) {
     f16Table = new Uint32Array(65536);

@@ -62,7 +62,7 @@ describe('a model.safetensors over 2 GiB', () => {
     await expect(new NodeFolderSource(dir).bytes(F)).rejects.toThrow(/greater than 2 GiB/);
   });
 
-  it('loads by range reads with the right values, reading only the header and the needed tensors', async () => {
+  it('loads by range reads (into the weights themselves) with the right values, reading only the header and the needed tensors', async () => {
     const src = new CountingSource(new NodeFolderSource(dir));
     const ck = await loadCheckpoint(src);
     const want = readSafetensors(files.get(F)!, F).tensors;
@@ -73,6 +73,8 @@ describe('a model.safetensors over 2 GiB', () => {
     }
     expect(ck.weights.has('model.rotary_emb.inv_freq')).toBe(false);
     expect(src.log.wholeReads.get(F) ?? 0).toBe(0);
+    // Node files are read straight into the weights' arrays, one read per tensor.
+    expect(src.log.readsInto.get(F)).toBe(ck.weights.size);
     // Everything but the 2 GiB hole, each byte once.
     expect(src.log.bytesRead.get(F)).toBe(size - HOLE);
   });
