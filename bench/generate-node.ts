@@ -4,7 +4,9 @@
  * The first generate() call includes session creation, as the CLI's single call does; the
  * following calls are warm. Usage:
  *   npx tsx bench/generate-node.ts [--layers 28] [--batch 4] [--prompt 64] [--new 32] [--calls 2]
- *                                  [--threads N] [--temperature 0] [--out bench/out/generate-node.json]
+ *                                  [--threads N] [--temperature 0] [--constant-weights] [--dynamic-kv]
+ *                                  [--out bench/out/generate-node.json]
+ * --dynamic-kv turns the host KV cache of fixed capacity off (the cache concatenated every step).
  * Writes the tokens too, so two builds can be checked for identical output.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,7 +19,7 @@ import { loadAvg, machineLine, procStatusMiB } from './proc';
 import { qwen3_06bConfig, randomBenchWeights } from './shapes';
 
 async function main() {
-  const args = new Args(process.argv.slice(2), ['constant-weights']);
+  const args = new Args(process.argv.slice(2), ['constant-weights', 'dynamic-kv']);
   const layers = args.integer('layers', 28, 1);
   const batch = args.integer('batch', 4, 1);
   const promptLen = args.integer('prompt', 64, 1);
@@ -26,13 +28,14 @@ async function main() {
   const threads = args.integer('threads', 0);
   const temperature = args.number('temperature', 0);
   const constantWeights = args.has('constant-weights');
+  const staticKv = !args.has('dynamic-kv');
   const outFile = args.string('out') ?? 'bench/out/generate-node.json';
   args.rejectUnknown();
 
   const loadBefore = loadAvg();
   const t0 = performance.now();
   const cfg = qwen3_06bConfig(layers);
-  const runner = new ModelRunner(cfg, nodeCpuBackend({ ...(threads ? { threads } : {}), constantWeights: constantWeights }));
+  const runner = new ModelRunner(cfg, nodeCpuBackend({ ...(threads ? { threads } : {}), constantWeights, staticKv }));
   await runner.loadWeights(randomBenchWeights(cfg));
   const setupS = (performance.now() - t0) / 1000;
   const prompts = Array.from({ length: batch }, (_, b) => Array.from({ length: promptLen }, (_, i) => 100 + ((i * 7919 + b * 104729) % (cfg.vocabSize - 100))));
@@ -51,7 +54,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: machineLine(),
     node: process.version,
-    shape: { model: 'Qwen3-0.6B', layers, batch, promptLen, newTokens, temperature, threads: threads || 'default', constantWeights },
+    shape: { model: 'Qwen3-0.6B', layers, batch, promptLen, newTokens, temperature, threads: threads || 'default', constantWeights, staticKv },
     setupS,
     callS,
     processS: (performance.now() - t0) / 1000,

@@ -12,10 +12,15 @@ import { attr, Graph, type DType } from '../onnx/graph';
 import { LORA_TARGETS, projectionPath, type LoraTarget, type ModelConfig } from './types';
 import { expectedWeights } from './weight-layout';
 
-export type GraphMode = 'prefill' | 'decode';
+export type GraphMode = 'prefill' | 'decode' | 'decode-static';
 
 export interface DecoderGraphOptions {
-  /** prefill: no past KV inputs; decode: past KV inputs concatenated before attention. */
+  /**
+   * prefill: no past KV inputs; decode: past KV inputs concatenated before attention;
+   * decode-static: the past in fixed-capacity buffers (keys transposed) that the host fills in
+   * place (runtime/static-kv.ts), nothing concatenated or copied; `emitKv` then outputs only the
+   * new positions' keys and values.
+   */
   mode: GraphMode;
   /** 'all' returns logits for every position, 'last' only for the final position. */
   logits: 'all' | 'last' | 'none';
@@ -71,6 +76,21 @@ export function presentKeyName(layer: number): string {
 }
 export function presentValueName(layer: number): string {
   return `present.${layer}.value`;
+}
+/** decode-static's past keys, stored transposed: [batch, kvHeads, headDim, capacity]. */
+export function staticKeyName(layer: number): string {
+  return `past.${layer}.key_t`;
+}
+/** decode-static's past values: [batch, kvHeads, capacity, headDim]. */
+export function staticValueName(layer: number): string {
+  return `past.${layer}.value_cap`;
+}
+/** decode-static's outputs: the keys and values of the positions just computed, [batch, kvHeads, seq, headDim]. */
+export function newKeyName(layer: number): string {
+  return `new.${layer}.key`;
+}
+export function newValueName(layer: number): string {
+  return `new.${layer}.value`;
 }
 
 /** Inverse RoPE frequencies, with llama3 scaling when the config asks for it. */
@@ -255,15 +275,36 @@ export function buildDecoderGraph(cfg: ModelConfig, opts: DecoderGraphOptions): 
       v4 = g.op('Concat', [pv, v4], { axis: attr.int(2) });
     }
     if (opts.emitKv) {
-      g.op('Identity', [k4], {}, presentKeyName(l));
-      g.op('Identity', [v4], {}, presentValueName(l));
-      g.output(presentKeyName(l), 'float32', ['batch', KV, 'total', hd]);
-      g.output(presentValueName(l), 'float32', ['batch', KV, 'total', hd]);
+      const [kName, vName, len] = opts.mode === 'decode-static' ? [newKeyName(l), newValueName(l), 'seq'] : [presentKeyName(l), presentValueName(l), 'total'];
+      g.op('Identity', [k4], {}, kName);
+      g.op('Identity', [v4], {}, vName);
+      g.output(kName, 'float32', ['batch', KV, len, hd]);
+      g.output(vName, 'float32', ['batch', KV, len, hd]);
     }
     const kT = g.op('Transpose', [g.op('Unsqueeze', [k4, g.i64([2])])], { perm: attr.ints([0, 1, 2, 4, 3]) }); // [B,KV,1,hd,T]
-    const scores = g.op('Add', [g.op('MatMul', [q5, kT]), mask5]); // [B,KV,G,S,T]
-    const probs = g.op('Softmax', [scores], { axis: attr.int(-1) });
-    const ctx = g.op('MatMul', [probs, g.op('Unsqueeze', [v4, g.i64([2])])]); // [B,KV,G,S,hd]
+    let ctx: string;
+    if (opts.mode === 'decode-static') {
+      // Scores against the stored past (capacity columns, the unused ones masked) and against
+      // the new positions, side by side: the mask covers [capacity + S] columns in that order.
+      const pkT = g.input(staticKeyName(l), 'float32', ['batch', KV, hd, 'capacity']);
+      const pv = g.input(staticValueName(l), 'float32', ['batch', KV, 'capacity', hd]);
+      const pastScores = g.op('MatMul', [q5, g.op('Unsqueeze', [pkT, g.i64([2])])]); // [B,KV,G,S,cap]
+      const scores = g.op('Add', [g.op('Concat', [pastScores, g.op('MatMul', [q5, kT])], { axis: attr.int(-1) }), mask5]);
+      const probs = g.op('Softmax', [scores], { axis: attr.int(-1) });
+      const cap = g.op('Shape', [pv], { start: attr.int(2), end: attr.int(3) });
+      const end = g.i64([2 ** 53 - 1]);
+      const axis = g.i64([-1]);
+      const pastProbs = g.op('Slice', [probs, g.i64([0]), cap, axis]);
+      const newProbs = g.op('Slice', [probs, cap, end, axis]);
+      ctx = g.op('Add', [
+        g.op('MatMul', [pastProbs, g.op('Unsqueeze', [pv, g.i64([2])])]),
+        g.op('MatMul', [newProbs, g.op('Unsqueeze', [v4, g.i64([2])])]),
+      ]); // [B,KV,G,S,hd]
+    } else {
+      const scores = g.op('Add', [g.op('MatMul', [q5, kT]), mask5]); // [B,KV,G,S,T]
+      const probs = g.op('Softmax', [scores], { axis: attr.int(-1) });
+      ctx = g.op('MatMul', [probs, g.op('Unsqueeze', [v4, g.i64([2])])]); // [B,KV,G,S,hd]
+    }
     const ctx2 = g.op('Reshape', [g.op('Transpose', [ctx], { perm: attr.ints([0, 3, 1, 2, 4]) }), g.i64([-1, H * hd])]);
     let attnOut = linear(ctx2, `${p}.self_attn.o_proj`, cfg.outputBias);
 

@@ -8,7 +8,8 @@
  */
 import { Prng } from '../../util/prng';
 import { leftPadBatch, stepMask } from './batch';
-import { ModelRunner, type KvCache } from './model-runner';
+import { ModelRunner, type GenerationKv } from './model-runner';
+import { StaticKv, staticStepMask } from './static-kv';
 import { logProbOf, sampleToken, validateSampling, type SamplingOptions } from './sampling';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -59,10 +60,10 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
   const rowRngs = o.seeds ? o.seeds.map((x) => new Prng(x)) : null;
   const eos = new Set(o.eosTokenIds);
   const padded = leftPadBatch(prompts, o.padTokenId);
-  let kv: KvCache | null = null;
+  let kv: GenerationKv | null = null;
   // Always ask for the KV cache, even when it will not be used: one prefill and one decode
   // session variant serve every call, so no graph is compiled twice (costly on WebGPU).
-  let out = await runner.forward({ ...padded, logits: 'last', wantKv: true });
+  let out = await runner.forward({ ...padded, logits: 'last', wantKv: true, kvCapacity: padded.seq + o.maxNewTokens });
   kv = out.kv;
   // The original rows still decoded, in batch order (finished rows leave the batch).
   let rows = prompts.map((_, b) => b);
@@ -106,11 +107,12 @@ export async function generate(runner: ModelRunner, prompts: readonly (readonly 
         kv = kept;
         rows = still;
       }
-      const past: KvCache = kv!;
+      const past: GenerationKv = kv!;
+      const pads = rows.map((b) => padded.pad[b]);
       out = await runner.forward({
         ids: BigInt64Array.from(rows, (b) => BigInt(tokens[b][step])),
         positions: BigInt64Array.from(rows, (b) => BigInt(prompts[b].length + step)),
-        mask: stepMask(rows.map((b) => padded.pad[b]), past.length, 1),
+        mask: past instanceof StaticKv ? staticStepMask(pads, past.length, past.capacity, 1) : stepMask(pads, past.length, 1),
         batch: rows.length,
         seq: 1,
         past,

@@ -3,15 +3,19 @@
  * and the decoder sessions (one per graph variant). Every session reads the same weight tensors.
  */
 import { attr, Graph } from '../onnx/graph';
-import { buildDecoderGraph, type GraphMode } from '../models/decoder-graph';
+import { buildDecoderGraph, MASK_NEG, newKeyName, newValueName, type GraphMode } from '../models/decoder-graph';
 import type { LoraAdapter, LoraTarget, ModelConfig, WeightMap } from '../models/types';
 import { DecoderFeeds, type DecoderRows, type KvCache } from './decoder-session';
 import { GraphSessions, type TensorMap } from './graph-session';
 import type { EngineBackend, OrtTensor } from './ort-types';
 import { uploadModelWeights } from './upload';
 import { bakeWeights } from './constant-weights';
+import { StaticKv } from './static-kv';
 
 export type { KvCache };
+
+/** The cache a generation carries from step to step: tensors, or host buffers filled in place. */
+export type GenerationKv = KvCache | StaticKv;
 
 /** A forward pass produced NaN or an infinity. */
 export class NonFiniteError extends Error {
@@ -25,7 +29,13 @@ export function firstNonFinite(a: Float32Array): number {
 }
 
 export interface ForwardInput extends DecoderRows {
-  past?: KvCache | null;
+  /** With a StaticKv, `mask` is laid out as static-kv.ts's staticStepMask. */
+  past?: GenerationKv | null;
+  /**
+   * Positions the cache must hold by the end of the generation (prompt + new tokens). Lets a
+   * backend with `staticKv` return, from a prefill, a StaticKv of this capacity.
+   */
+  kvCapacity?: number;
   logits: 'all' | 'last';
   /** Return the new KV cache (past + these tokens). */
   wantKv: boolean;
@@ -36,7 +46,7 @@ export interface ForwardInput extends DecoderRows {
 export interface ForwardOutput {
   /** [B, S or 1, V] row-major. */
   logits: Float32Array;
-  kv: KvCache | null;
+  kv: GenerationKv | null;
 }
 
 export class ModelRunner {
@@ -89,7 +99,12 @@ export class ModelRunner {
    * prefill also uses, with an empty past, so the weights are packed once, not twice.
    */
   private bakesGeneration(mode: GraphMode, logits: 'all' | 'last', emitKv: boolean): boolean {
-    return this.backend.constantWeights === true && mode === 'decode' && logits === 'last' && emitKv;
+    return this.backend.constantWeights === true && mode !== 'prefill' && logits === 'last' && emitKv;
+  }
+
+  /** Whether generation keeps its KV cache in host buffers (static-kv.ts). */
+  get staticKv(): boolean {
+    return this.backend.staticKv === true && !this.backend.keepKvOnDevice;
   }
 
   /** An empty KV cache for `batch` rows (the past of a prefill run through the decode graph). */
@@ -100,6 +115,60 @@ export class ModelRunner {
   }
 
   async forward(input: ForwardInput): Promise<ForwardOutput> {
+    if (input.past instanceof StaticKv) return this.forwardStatic(input, input.past);
+    const capacity = input.wantKv && !input.past && this.staticKv ? input.kvCapacity : undefined;
+    if (capacity !== undefined && this.bakesGeneration('decode-static', input.logits, true)) {
+      // One packed session: the prefill too runs through decode-static, with nothing stored yet.
+      const kv = new StaticKv(this.cfg, input.batch, capacity);
+      const mask = new Float32Array(input.batch * input.seq * (capacity + input.seq)).fill(MASK_NEG);
+      for (let r = 0; r < input.batch * input.seq; r++) mask.set(input.mask.subarray(r * input.seq, (r + 1) * input.seq), r * (capacity + input.seq) + capacity);
+      return this.forwardStatic({ ...input, mask }, kv);
+    }
+    const res = await this.forwardTensors({ ...input, past: input.past as KvCache | null | undefined });
+    if (capacity === undefined || !res.kv || res.kv instanceof StaticKv) return res;
+    const kv = new StaticKv(this.cfg, input.batch, capacity);
+    for (let l = 0; l < this.cfg.numLayers; l++) {
+      kv.write(l, (await res.kv.keys[l].getData()) as Float32Array, (await res.kv.values[l].getData()) as Float32Array, res.kv.length);
+    }
+    kv.advance(res.kv.length);
+    ModelRunner.disposeKv(res.kv);
+    return { logits: res.logits, kv };
+  }
+
+  /** A step of the decode-static graph: reads `kv` in place, then writes the new positions into it. */
+  private async forwardStatic(input: ForwardInput, kv: StaticKv): Promise<ForwardOutput> {
+    if (input.batch !== kv.batch) throw new Error(`a batch of ${input.batch} rows against a KV cache of ${kv.batch}`);
+    const total = kv.length + input.seq;
+    for (const p of input.positions) {
+      if (p >= this.cfg.maxPositionEmbeddings) throw new Error(`position ${p} is beyond the model's max_position_embeddings (${this.cfg.maxPositionEmbeddings})`);
+    }
+    if (total > kv.capacity) throw new Error(`KV cache full: ${total} positions, capacity ${kv.capacity}`);
+    const useAdapter = (input.useAdapter ?? true) && this.adapter !== null;
+    const { session } = await this.session('decode-static', input.logits, useAdapter ? this.adapter!.targets : [], true);
+    const feeds: TensorMap = { ...this.feeds.rows(input, kv.capacity + input.seq), ...Object.fromEntries(this.weights), ...kv.feeds(this.backend.ort.Tensor) };
+    if (useAdapter) Object.assign(feeds, this.adapter!.feeds);
+    const out = await session.run(feeds);
+    const logits = (await out.logits.getData()) as Float32Array;
+    this.checkFinite(logits, input.batch, useAdapter);
+    for (let l = 0; l < this.cfg.numLayers; l++) {
+      kv.write(l, (await out[newKeyName(l)].getData()) as Float32Array, (await out[newValueName(l)].getData()) as Float32Array, input.seq);
+    }
+    kv.advance(input.seq);
+    return { logits, kv };
+  }
+
+  private checkFinite(logits: Float32Array, batch: number, useAdapter: boolean): void {
+    const bad = firstNonFinite(logits);
+    if (bad < 0) return;
+    const V = this.cfg.vocabSize;
+    const perRow = logits.length / batch / V;
+    const row = Math.floor(bad / V / perRow);
+    throw new NonFiniteError(
+      `the model computed a non-finite logit (${logits[bad]}) for batch row ${row}${perRow > 1 ? `, position ${Math.floor(bad / V) % perRow}` : ''}${useAdapter ? ' with the adapter applied' : ''}; the weights${useAdapter ? ' and adapter' : ''} overflow in the computation`,
+    );
+  }
+
+  private async forwardTensors(input: ForwardInput & { past?: KvCache | null }): Promise<ForwardOutput & { kv: KvCache | null }> {
     const past = input.past ?? (this.bakesGeneration('decode', input.logits, input.wantKv) ? this.emptyKv(input.batch) : null);
     const total = (past?.length ?? 0) + input.seq;
     const limit = this.cfg.maxPositionEmbeddings;
@@ -114,15 +183,11 @@ export class ModelRunner {
     const out = await session.run(feeds);
     const logits = (await out.logits.getData()) as Float32Array;
     const kv = input.wantKv ? this.feeds.present(out, total) : null;
-    const bad = firstNonFinite(logits);
-    if (bad >= 0) {
+    try {
+      this.checkFinite(logits, input.batch, useAdapter);
+    } catch (e) {
       ModelRunner.disposeKv(kv);
-      const V = this.cfg.vocabSize;
-      const perRow = logits.length / input.batch / V;
-      const row = Math.floor(bad / V / perRow);
-      throw new NonFiniteError(
-        `the model computed a non-finite logit (${logits[bad]}) for batch row ${row}${perRow > 1 ? `, position ${Math.floor(bad / V) % perRow}` : ''}${useAdapter ? ' with the adapter applied' : ''}; the weights${useAdapter ? ' and adapter' : ''} overflow in the computation`,
-      );
+      throw e;
     }
     return { logits, kv };
   }
@@ -147,7 +212,15 @@ export class ModelRunner {
    * A KV cache holding only the given batch rows (in that order), e.g. to stop decoding rows
    * that finished; the input cache is left as it is (the caller disposes it).
    */
-  async keepRows(kv: KvCache, rows: readonly number[]): Promise<KvCache> {
+  async keepRows<K extends GenerationKv>(kv: K, rows: readonly number[]): Promise<K> {
+    if (kv instanceof StaticKv) {
+      kv.keepRows(rows);
+      return kv;
+    }
+    return (await this.keepTensorRows(kv as KvCache, rows)) as K;
+  }
+
+  private async keepTensorRows(kv: KvCache, rows: readonly number[]): Promise<KvCache> {
     const L = kv.keys.length;
     const { session } = await this.sessions.get(
       `kv-rows|${L}`,
@@ -173,8 +246,8 @@ export class ModelRunner {
   }
 
   /** Free device memory held by a KV cache. */
-  static disposeKv(kv: KvCache | null | undefined): void {
-    if (!kv) return;
+  static disposeKv(kv: GenerationKv | null | undefined): void {
+    if (!kv || kv instanceof StaticKv) return;
     for (const t of [...kv.keys, ...kv.values]) t.dispose?.();
   }
 

@@ -4,7 +4,7 @@
 import * as ortNode from 'onnxruntime-node';
 import type { EngineBackend, OrtModule } from './ort-types';
 
-export function nodeCpuBackend(opts: { threads?: number; weightDtype?: 'float32' | 'float16'; constantWeights?: boolean } = {}): EngineBackend {
+export function nodeCpuBackend(opts: { threads?: number; weightDtype?: 'float32' | 'float16'; constantWeights?: boolean; staticKv?: boolean } = {}): EngineBackend {
   const ort = ortNode as unknown as OrtModule;
   return {
     ort,
@@ -17,6 +17,7 @@ export function nodeCpuBackend(opts: { threads?: number; weightDtype?: 'float32'
     uploadWeight: (_name, dims, data) => (data instanceof Uint16Array ? new ort.Tensor('float16', data, dims) : new ort.Tensor('float32', data, dims)),
     weightDtype: opts.weightDtype ?? 'float32',
     constantWeights: opts.constantWeights ?? false,
+    staticKv: opts.staticKv ?? true,
     keepKvOnDevice: false,
   };
 }

@@ -39,6 +39,12 @@ export interface EngineBackend {
    * adapter variant (constant-weights.ts). Host tensors only (onnxruntime-node).
    */
   constantWeights?: boolean;
+  /**
+   * Generate with the KV cache in host buffers of fixed capacity, read in place by each decode
+   * step (static-kv.ts), instead of concatenating and returning the whole cache every step.
+   * Backends whose KV stays on the device ignore it.
+   */
+  staticKv?: boolean;
   /** Keep KV outputs on the device (WebGPU) instead of copying them to the host. */
   keepKvOnDevice: boolean;
 }

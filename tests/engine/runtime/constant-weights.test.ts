@@ -120,7 +120,7 @@ describe('generation with constant weights', () => {
     const { cfg, r } = await runner('qwen3', true, 'float32', true);
     await generate(r, [randomIds(4, cfg.vocabSize, 8)], { maxNewTokens: 3, temperature: 0, topP: 1, topK: 0, seed: 0, stopAtEos: false, eosTokenIds: [], padTokenId: 0 });
     const sessions = (r as unknown as { sessions: { cache: Map<string, Promise<{ session: ort.InferenceSession }>> } }).sessions.cache;
-    expect([...sessions.keys()]).toEqual([expect.stringMatching(/^decode\|last\|.*\|true\|baked$/)]);
+    expect([...sessions.keys()]).toEqual([expect.stringMatching(/^decode-static\|last\|.*\|true\|baked$/)]);
     const { session } = await [...sessions.values()][0];
     const weightNames = Object.keys(r.weightFeeds());
     expect(session.inputNames.filter((n) => weightNames.includes(n))).toEqual([]);

@@ -47,7 +47,7 @@ describe('KV-cached decoding', () => {
     const pre = leftPadBatch([ids.slice(0, 4)], 0);
     let out = await runner.forward({ ...pre, logits: 'last', wantKv: true });
     expect(maxAbsDiff(out.logits, full.logits.subarray(3 * V, 4 * V))).toBeLessThan(1e-4);
-    let kv: KvCache = out.kv!;
+    let kv = out.kv as KvCache;
     for (let p = 4; p < ids.length; p++) {
       out = await runner.forward({
         ids: BigInt64Array.of(BigInt(ids[p])),
@@ -60,7 +60,7 @@ describe('KV-cached decoding', () => {
         wantKv: true,
       });
       expect(maxAbsDiff(out.logits, full.logits.subarray(p * V, (p + 1) * V))).toBeLessThan(1e-4);
-      kv = out.kv!;
+      kv = out.kv as KvCache;
       expect(kv.length).toBe(p + 1);
     }
   });
