@@ -4,7 +4,9 @@
  * constants. Reports medians and the rate at which a decode step reads the weights. Usage:
  *   npx tsx bench/decode-step.ts [--constant-weights] [--layers 28] [--batch 4] [--prompt 64]
  *                                [--steps 8] [--reps 4] [--out bench/out/decode-step.json]
- * The first repetition (session creation) is left out of the medians.
+ * The first repetition (session creation) is left out of the medians. The steps go through the
+ * concatenating KV cache (graph mode `decode`); generate() uses the cache in place on this backend
+ * (runtime/static-kv.ts), which bench/generate-node.ts measures against it (--dynamic-kv).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
