@@ -10,7 +10,6 @@
  *                                [--backend wasm|webgpu] [--max-minutes 90] [--out bench/out/pmd-browser.json]
  * Peak RSS sums the browser's process tree, sampled every second.
  */
-import { execSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
@@ -21,34 +20,11 @@ import { openView, records, setupParam, waitSettled } from '../e2e/helpers/run';
 import { startHubServer } from '../tests/support/hub-server';
 import { ensureQwen3Checkpoint } from './checkpoints';
 import { webgpuArgs } from './gpu/adapter';
-import { loadAvg, machineLine } from './proc';
+import { phaseSplit, phaseTable } from './phases';
+import { browserTreeRssMiB, loadAvg, machineLine } from './proc';
 
 const PORT = 5184;
 const REPO = 'bench/qwen3-0.6b-random';
-
-/** Resident memory of this process's Chromium trees, MiB. */
-function browserTreeRssMiB(): number {
-  try {
-    const rows = execSync('ps -eo pid=,ppid=,rss=,args=', { encoding: 'utf8', maxBuffer: 16 << 20 })
-      .trim()
-      .split('\n')
-      .map((l) => /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!)
-      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]), args: m[4] }));
-    const children = new Map<number, number[]>();
-    for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r.pid]);
-    const byPid = new Map(rows.map((r) => [r.pid, r]));
-    const stack = (children.get(process.pid) ?? []).filter((p) => /chrom/i.test(byPid.get(p)?.args ?? ''));
-    let total = 0;
-    while (stack.length) {
-      const p = stack.pop()!;
-      total += byPid.get(p)?.rss ?? 0;
-      stack.push(...(children.get(p) ?? []));
-    }
-    return total / 1024;
-  } catch {
-    return 0;
-  }
-}
 
 async function main() {
   const args = new Args(process.argv.slice(2), []);
@@ -111,11 +87,9 @@ async function main() {
     const recs = await records(page, runId);
     const rollouts = recs.flatMap((r) => (r.record.kind === 'rollout' ? [r.record.rollout] : []));
     const timings = recs.flatMap((r) => (r.record.kind === 'timing' ? [r.record] : []));
-    const byPhase: Record<string, Record<string, number>> = {};
-    for (const t of timings) (byPhase[t.phase] ??= {})[t.effect] = (byPhase[t.phase][t.effect] ?? 0) + t.ms / 1000;
-    const phaseS = Object.fromEntries(Object.entries(byPhase).map(([p, e]) => [p, Object.values(e).reduce((a, b) => a + b, 0)]));
-    const effectsS = Object.values(phaseS).reduce((a, b) => a + b, 0);
-    const genS = byPhase.rollout?.generate ?? NaN;
+    const split = phaseSplit(timings);
+    const { effectS, phaseS, effectsS } = split;
+    const genS = effectS.rollout?.generate ?? NaN;
     const tokens = rollouts.reduce((a, r) => a + ((r as { tokens?: unknown[] }).tokens?.length ?? 0), 0);
     const result = {
       bench: 'pmd-browser',
@@ -130,7 +104,7 @@ async function main() {
       stepS,
       effectsS,
       phaseS,
-      effectS: byPhase,
+      effectS,
       rollouts: rollouts.length,
       rolloutTokens: tokens,
       rolloutsPerS: rollouts.length / genS,
@@ -141,8 +115,7 @@ async function main() {
     };
     await mkdir(path.dirname(outFile), { recursive: true });
     await writeFile(outFile, JSON.stringify(result, null, 2));
-    const rows = Object.entries(byPhase).map(([p, e]) => `| ${p} | ${phaseS[p].toFixed(1)} | ${((100 * phaseS[p]) / effectsS).toFixed(0)}% | ${Object.entries(e).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} |`);
-    console.log(`| phase | s | share | effects (s) |\n|---|---|---|---|\n${rows.join('\n')}`);
+    console.log(phaseTable(split));
     console.log(
       `step ${stepS.toFixed(1)} s (effects ${effectsS.toFixed(1)} s), model load ${loadS.toFixed(1)} s, browser tree peak ${peakRss.toFixed(0)} MiB; ` +
         `rollouts: ${rollouts.length} (${tokens} tokens) in ${genS.toFixed(1)} s = ${result.rolloutsPerS.toFixed(2)} rollouts/s; load ${loadBefore[0]} -> ${result.loadAfter[0]}`,

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { Args } from '../src/cli/args';
 import { isRecord } from '../src/util/records';
 import { ensureQwen3Checkpoint, ensureTinyCheckpoint } from './checkpoints';
+import { phaseSplit, phaseTable } from './phases';
 import { loadAvg, machineLine, procStatusMiB } from './proc';
 
 const TASKS = 'public/tasks/arithmetic.jsonl';
@@ -88,15 +89,9 @@ async function main() {
 
   const timings = await jsonl(path.join(runDir, 'timings.jsonl'));
   const rollouts = (await jsonl(path.join(runDir, 'rollouts.jsonl'))).filter((x) => typeof x.step === 'number');
-  const byPhase: Record<string, Record<string, number>> = {};
-  for (const t of timings) {
-    const phase = String(t.phase);
-    const effect = String(t.effect);
-    (byPhase[phase] ??= {})[effect] = (byPhase[phase][effect] ?? 0) + Number(t.ms) / 1000;
-  }
-  const phaseS = Object.fromEntries(Object.entries(byPhase).map(([p, e]) => [p, Object.values(e).reduce((a, b) => a + b, 0)]));
-  const effectsS = Object.values(phaseS).reduce((a, b) => a + b, 0);
-  const genS = byPhase.rollout?.generate ?? NaN;
+  const split = phaseSplit(timings);
+  const { effectS, phaseS, effectsS } = split;
+  const genS = effectS.rollout?.generate ?? NaN;
   const tokens = rollouts.reduce((a, x) => a + (Array.isArray(x.tokens) ? x.tokens.length : 0), 0);
   const result = {
     bench: 'pmd-run',
@@ -111,7 +106,7 @@ async function main() {
     peakRssMiB: r.peakRssMiB,
     effectsS,
     phaseS,
-    effectS: byPhase,
+    effectS,
     rollouts: rollouts.length,
     rolloutTokens: tokens,
     rolloutsPerS: rollouts.length / genS,
@@ -122,8 +117,7 @@ async function main() {
   await mkdir(path.dirname(outFile), { recursive: true });
   await writeFile(outFile, JSON.stringify(result, null, 2));
   await rm(work, { recursive: true, force: true });
-  const rows = Object.entries(byPhase).map(([p, e]) => `| ${p} | ${phaseS[p].toFixed(1)} | ${((100 * phaseS[p]) / effectsS).toFixed(0)}% | ${Object.entries(e).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} |`);
-  console.log(`| phase | s | share | effects (s) |\n|---|---|---|---|\n${rows.join('\n')}`);
+  console.log(phaseTable(split));
   console.log(
     `process ${r.seconds.toFixed(1)} s (effects ${effectsS.toFixed(1)} s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB; rollouts: ${rollouts.length} (${tokens} tokens) in ${genS.toFixed(1)} s = ${result.rolloutsPerS.toFixed(2)} rollouts/s, ${result.rolloutTokPerS.toFixed(1)} tok/s; load ${loadBefore[0]} -> ${result.loadAfter[0]}`,
   );

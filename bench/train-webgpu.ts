@@ -20,7 +20,6 @@
  * longer and records that. Prints a markdown table and writes the JSON.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { execSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
@@ -28,37 +27,11 @@ import { createServer } from 'vite';
 import { Args } from '../src/cli/args';
 import { BASE_ARGS, CHROMIUM } from '../e2e/chromium';
 import { webgpuArgs } from './gpu/adapter';
+import { browserTreeRssMiB } from './proc';
 import { BENCH_LORA, lossFor, type TrainBenchRow, runDescription, failedBenchRow } from './pages/train-shared';
 import type { TrainRunParams, TrainRunResult } from './pages/train.worker';
 
 const PORT = 5183;
-
-/** Resident memory of the browser process trees started by this process, MiB. */
-function browserTreeRssMiB(): number {
-  try {
-    const rows = execSync('ps -eo pid=,ppid=,rss=,args=', { encoding: 'utf8', maxBuffer: 16 << 20 })
-      .trim()
-      .split('\n')
-      .map((l) => {
-        const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l)!;
-        return { pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]), args: m[4] };
-      });
-    const children = new Map<number, number[]>();
-    for (const r of rows) children.set(r.ppid, [...(children.get(r.ppid) ?? []), r.pid]);
-    const byPid = new Map(rows.map((r) => [r.pid, r]));
-    // Roots: our children that are the browser (not Vite's esbuild service).
-    const stack = (children.get(process.pid) ?? []).filter((p) => /chrom/i.test(byPid.get(p)?.args ?? ''));
-    let total = 0;
-    while (stack.length) {
-      const p = stack.pop()!;
-      total += byPid.get(p)?.rss ?? 0;
-      stack.push(...(children.get(p) ?? []));
-    }
-    return total / 1024;
-  } catch {
-    return 0;
-  }
-}
 
 const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
 const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : '-');
