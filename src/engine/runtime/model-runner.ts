@@ -3,14 +3,14 @@
  * and the decoder sessions (one per graph variant). Every session reads the same weight tensors.
  */
 import { attr, Graph } from '../onnx/graph';
-import { buildDecoderGraph, MASK_NEG, newKeyName, newValueName, type GraphMode } from '../models/decoder-graph';
+import { buildDecoderGraph, newKeyName, newValueName, type GraphMode } from '../models/decoder-graph';
 import type { LoraAdapter, LoraTarget, ModelConfig, WeightMap } from '../models/types';
 import { DecoderFeeds, type DecoderRows, type KvCache } from './decoder-session';
 import { GraphSessions, type TensorMap } from './graph-session';
 import type { EngineBackend, OrtTensor } from './ort-types';
 import { uploadModelWeights } from './upload';
 import { bakeWeights } from './constant-weights';
-import { StaticKv } from './static-kv';
+import { StaticKv, staticPrefillMask } from './static-kv';
 
 export type { KvCache };
 
@@ -115,14 +115,16 @@ export class ModelRunner {
   }
 
   async forward(input: ForwardInput): Promise<ForwardOutput> {
+    const limit = this.cfg.maxPositionEmbeddings;
+    for (const p of input.positions) {
+      if (p >= limit) throw new Error(`position ${p} is beyond the model's max_position_embeddings (${limit})`);
+    }
     if (input.past instanceof StaticKv) return this.forwardStatic(input, input.past);
     const capacity = input.wantKv && !input.past && this.staticKv ? input.kvCapacity : undefined;
     if (capacity !== undefined && this.bakesGeneration('decode-static', input.logits, true)) {
       // One packed session: the prefill too runs through decode-static, with nothing stored yet.
-      const kv = new StaticKv(this.cfg, input.batch, capacity);
-      const mask = new Float32Array(input.batch * input.seq * (capacity + input.seq)).fill(MASK_NEG);
-      for (let r = 0; r < input.batch * input.seq; r++) mask.set(input.mask.subarray(r * input.seq, (r + 1) * input.seq), r * (capacity + input.seq) + capacity);
-      return this.forwardStatic({ ...input, mask }, kv);
+      const mask = staticPrefillMask(input.mask, input.batch * input.seq, input.seq, capacity);
+      return this.forwardStatic({ ...input, mask }, new StaticKv(this.cfg, input.batch, capacity));
     }
     const res = await this.forwardTensors({ ...input, past: input.past as KvCache | null | undefined });
     if (capacity === undefined || !res.kv || res.kv instanceof StaticKv) return res;
@@ -138,11 +140,7 @@ export class ModelRunner {
   /** A step of the decode-static graph: reads `kv` in place, then writes the new positions into it. */
   private async forwardStatic(input: ForwardInput, kv: StaticKv): Promise<ForwardOutput> {
     if (input.batch !== kv.batch) throw new Error(`a batch of ${input.batch} rows against a KV cache of ${kv.batch}`);
-    const total = kv.length + input.seq;
-    for (const p of input.positions) {
-      if (p >= this.cfg.maxPositionEmbeddings) throw new Error(`position ${p} is beyond the model's max_position_embeddings (${this.cfg.maxPositionEmbeddings})`);
-    }
-    if (total > kv.capacity) throw new Error(`KV cache full: ${total} positions, capacity ${kv.capacity}`);
+    if (input.seq > kv.free) throw new Error(`KV cache full: ${kv.length + input.seq} positions, capacity ${kv.capacity}`);
     const useAdapter = (input.useAdapter ?? true) && this.adapter !== null;
     const { session } = await this.session('decode-static', input.logits, useAdapter ? this.adapter!.targets : [], true);
     const feeds: TensorMap = { ...this.feeds.rows(input, kv.capacity + input.seq), ...Object.fromEntries(this.weights), ...kv.feeds(this.backend.ort.Tensor) };
@@ -168,13 +166,10 @@ export class ModelRunner {
     );
   }
 
+  /** A pass of the prefill or concatenating decode graph (positions already checked by forward). */
   private async forwardTensors(input: ForwardInput & { past?: KvCache | null }): Promise<ForwardOutput & { kv: KvCache | null }> {
     const past = input.past ?? (this.bakesGeneration('decode', input.logits, input.wantKv) ? this.emptyKv(input.batch) : null);
     const total = (past?.length ?? 0) + input.seq;
-    const limit = this.cfg.maxPositionEmbeddings;
-    for (const p of input.positions) {
-      if (p >= limit) throw new Error(`position ${p} is beyond the model's max_position_embeddings (${limit})`);
-    }
     const useAdapter = (input.useAdapter ?? true) && this.adapter !== null;
     const { session } = await this.session(past ? 'decode' : 'prefill', input.logits, useAdapter ? this.adapter!.targets : [], input.wantKv);
     const feeds: TensorMap = { ...this.feeds.rows(input, total), ...Object.fromEntries(this.weights) };

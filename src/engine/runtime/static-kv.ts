@@ -14,7 +14,6 @@ import type { TensorMap } from './graph-session';
 import type { OrtModule } from './ort-types';
 
 export class StaticKv {
-  readonly kind = 'static';
   readonly keysT: Float32Array[];
   readonly values: Float32Array[];
   /** Positions filled so far. */
@@ -103,4 +102,16 @@ export function staticStepMask(pad: readonly number[], past: number, capacity: n
     }
   }
   return m;
+}
+
+/**
+ * A prefill's mask ([rows, seq, seq], batch.ts's stepMask with nothing cached) laid out for
+ * decode-static with nothing stored yet: every stored column shut, the mask itself over the new
+ * columns. Equals staticStepMask(pad, 0, capacity, seq) for the same padding.
+ */
+export function staticPrefillMask(mask: Float32Array, rows: number, seq: number, capacity: number): Float32Array {
+  const T = capacity + seq;
+  const out = new Float32Array(rows * T).fill(MASK_NEG);
+  for (let r = 0; r < rows; r++) out.set(mask.subarray(r * seq, (r + 1) * seq), r * T + capacity);
+  return out;
 }

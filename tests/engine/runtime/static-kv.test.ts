@@ -10,7 +10,7 @@ import { leftPadBatch, stepMask } from '../../../src/engine/runtime/batch';
 import { generate, type GenerateOptions } from '../../../src/engine/runtime/generate';
 import { ModelRunner } from '../../../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../../../src/engine/runtime/node-backend';
-import { StaticKv, staticStepMask } from '../../../src/engine/runtime/static-kv';
+import { StaticKv, staticPrefillMask, staticStepMask } from '../../../src/engine/runtime/static-kv';
 import { randomAdapter, randomIds, randomWeights, tinyConfig } from '../../support/random-model';
 
 const released: ModelRunner[] = [];
@@ -70,6 +70,11 @@ describe('StaticKv buffers', () => {
     expect(feeds['past.1.key_t'].data.length).toBe(2 * 2 * 3 * 4);
     expect(() => kv.keepRows([1, 0])).toThrow(/increasing order/);
     expect(() => kv.keepRows([2])).toThrow(/row 2 is not in a batch of 2/);
+  });
+
+  it("lays a prefill's mask out as staticStepMask does with nothing stored", () => {
+    const pad = [0, 2, 1];
+    expect(Array.from(staticPrefillMask(stepMask(pad, 0, 4), 3 * 4, 4, 9))).toEqual(Array.from(staticStepMask(pad, 0, 9, 4)));
   });
 
   it('masks like stepMask: the stored columns, then the new ones, the unused capacity shut', () => {
