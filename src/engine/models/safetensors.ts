@@ -218,11 +218,10 @@ async function readRangedF32(src: RangeSource, file: string, header: Safetensors
 export interface SafetensorsReader {
   readonly file: string;
   readonly header: SafetensorsHeader;
-  /** The tensor widened to fp32 (see storedTensorToF32); reads only its own bytes when it can. */
-  readF32(entry: SafetensorsEntry): Promise<HostTensor>;
   /**
-   * The given tensors in order, widened to fp32. From a source that can read into a buffer, the
-   * next tensors are read from disk while one is widened.
+   * The given tensors in order, widened to fp32 (see storedTensorToF32), reading only their own
+   * bytes when the source can. From a source that can read into a buffer, the next tensors are
+   * read from disk while one is widened.
    */
   readEachF32(entries: readonly SafetensorsEntry[]): AsyncGenerator<[SafetensorsEntry, HostTensor]>;
 }
@@ -280,22 +279,15 @@ async function* eachInTurn(readF32: (e: SafetensorsEntry) => Promise<HostTensor>
 export async function openSafetensors(src: FileSource, file: string): Promise<SafetensorsReader> {
   if (canReadInto(src)) {
     const header = await readSafetensorsHeader(src, file);
-    return {
-      file,
-      header,
-      readF32: async (entry) => finishInPlace(file, header, entry, await startInPlace(src, file, header, entry)),
-      readEachF32: (entries) => eachInPlace(src, file, header, entries),
-    };
+    return { file, header, readEachF32: (entries) => eachInPlace(src, file, header, entries) };
   }
   if (canRange(src)) {
     const header = await readSafetensorsHeader(src, file);
-    const readF32 = (entry: SafetensorsEntry) => readRangedF32(src, file, header, entry);
-    return { file, header, readF32, readEachF32: (entries) => eachInTurn(readF32, entries) };
+    return { file, header, readEachF32: (entries) => eachInTurn((e) => readRangedF32(src, file, header, e), entries) };
   }
   const buf = await src.bytes(file);
   const header = parseSafetensorsHeader(buf, file);
-  const readF32 = async (entry: SafetensorsEntry) => tensorOfBuffer(buf, header, entry, file);
-  return { file, header, readF32, readEachF32: (entries) => eachInTurn(readF32, entries) };
+  return { file, header, readEachF32: (entries) => eachInTurn(async (e) => tensorOfBuffer(buf, header, e, file), entries) };
 }
 
 function tensorOfBuffer(buf: Uint8Array, header: SafetensorsHeader, entry: SafetensorsEntry, file: string): HostTensor {
