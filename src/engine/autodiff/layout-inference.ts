@@ -114,8 +114,13 @@ export const slice: Infer = (c) => {
   const starts = intsNum(ins[1]);
   const ends = intsNum(ins[2]);
   const axes = n.inputs[3] ? intsNum(ins[3]) : starts ? starts.map((_, i) => i) : null;
-  const steps = n.inputs[4] ? intsNum(ins[4]) : starts ? starts.map(() => 1) : null;
-  if (!starts || !ends || !axes || !steps) return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
+  const steps = n.inputs[4] ? intsNum(ins[4]) : axes ? axes.map(() => 1) : null;
+  if (!axes || !steps) return [{ dtype: x.dtype, shape: x.shape.map(() => null) }];
+  if (!starts || !ends) {
+    // Bounds known only at run time: the sliced axes are unknown, every other axis is unchanged.
+    const sliced = new Set(axes.map((a) => normAxis(a, r)));
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (sliced.has(i) ? null : d)) }];
+  }
   const shape = [...x.shape];
   const srcInts = x.ints && r === 1 ? x.ints : null;
   let ints: SDim[] | null = null;

@@ -37,6 +37,21 @@ describe('value_info', () => {
     expect(eq.get(out('Add')[0])).toEqual(['batch', 'seq', 'seq']);
   });
 
+  it('a Slice with run-time bounds keeps the axes it does not slice', () => {
+    // As in the decode-static graph: the split point is the capacity of another input.
+    const g = new Graph('slice');
+    g.input('x', 'float32', ['batch', 'seq', 'total']);
+    g.input('p', 'float32', ['batch', 'cap', 4]);
+    const cap = g.op('Shape', ['p'], { start: attr.int(1), end: attr.int(2) });
+    const past = g.op('Slice', ['x', g.i64([0]), cap, g.i64([-1])]);
+    const rest = g.op('Slice', ['x', cap, g.i64([2 ** 53 - 1]), g.i64([2])]);
+    const both = g.op('Slice', ['x', g.op('Concat', [cap, cap], { axis: attr.int(0) }), g.i64([9, 9]), g.i64([1, 2])]);
+    const vi = new Map(inferValueInfo(g).map((v) => [v.name, v.shape]));
+    expect(vi.get(past)).toEqual(['batch', 'seq', UNKNOWN_DIM]);
+    expect(vi.get(rest)).toEqual(['batch', 'seq', UNKNOWN_DIM]);
+    expect(vi.get(both)).toEqual(['batch', UNKNOWN_DIM, UNKNOWN_DIM]);
+  });
+
   it('onnxruntime runs the annotated graph and gives the same result', async () => {
     const g = graph();
     const feeds = {
