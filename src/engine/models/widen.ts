@@ -1,8 +1,9 @@
 /**
  * Stored weight elements (F32, F16 or BF16, little-endian) widened to fp32 and checked for
- * NaN/infinity, block by block so each block is checked while it is still in cache.
+ * NaN/infinity in the same pass: a half-precision element is non-finite exactly when its own
+ * exponent bits are all set, so the check reads the element already loaded for the widening.
  */
-import { bf16ArrayToF32, f16ArrayToF32 } from '../onnx/half';
+import { f16ToF32Table } from '../onnx/half';
 import { checkFinite } from './finite-weights';
 import { ModelFormatError } from './types';
 
@@ -13,9 +14,6 @@ export interface StoredTensor {
 }
 
 export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Elements per block: widened, then checked, in one sweep over the data. */
-const WIDEN_BLOCK = 1 << 16;
 
 /** Bytes per element of a dtype we can widen to fp32; any other dtype is refused. */
 export function widenableBytes(t: StoredTensor, file: string): 2 | 4 {
@@ -33,14 +31,55 @@ function copyElements(buf: Uint8Array, elemBytes: number): Uint8Array {
   return dst;
 }
 
-/** Widen elements [start, start + n) of `src` (host order, t.dtype) into out[at + start, ...). */
-function widenBlock(t: StoredTensor, src: Uint8Array, out: Float32Array<ArrayBuffer>, at: number, start: number, n: number): void {
-  const dst = out.subarray(at + start, at + start + n);
+/** Index of the first NaN or infinity (all exponent bits set) among fp32 bit patterns, or -1. */
+function firstNonFiniteBits(bits: Uint32Array): number {
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
+
+// The half-precision loops run forwards and read src[i] before writing dst[i], so they may widen
+// in place (widenInPlace). Each stops at the first non-finite element, written, and returns its
+// index; -1 when all are finite.
+
+function widenBf16(src: Uint16Array, dst: Uint32Array): number {
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i];
+    if ((h & 0x7f80) === 0x7f80) {
+      dst[i] = h << 16;
+      return i;
+    }
+    dst[i] = h << 16;
+  }
+  return -1;
+}
+
+function widenF16(src: Uint16Array, dst: Uint32Array): number {
+  const table = f16ToF32Table();
+  for (let i = 0; i < src.length; i++) {
+    const h = src[i];
+    if ((h & 0x7c00) === 0x7c00) {
+      dst[i] = table[h];
+      return i;
+    }
+    dst[i] = table[h];
+  }
+  return -1;
+}
+
+/**
+ * Widen the elements of `src` (host order, aligned, t.dtype) into `out`, which has one slot per
+ * element and may share src's memory as widenInPlace lays it out. Returns the index of the first
+ * non-finite element, or -1.
+ */
+function widenChecked(t: StoredTensor, src: Uint8Array, out: Float32Array): number {
+  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
   if (t.dtype === 'F32') {
     // In place the elements are already where they belong.
-    if (src.buffer !== out.buffer || src.byteOffset !== out.byteOffset) dst.set(new Float32Array(src.buffer, src.byteOffset + start * 4, n));
-  } else if (t.dtype === 'F16') f16ArrayToF32(new Uint16Array(src.buffer, src.byteOffset + start * 2, n), dst);
-  else bf16ArrayToF32(new Uint16Array(src.buffer, src.byteOffset + start * 2, n), dst);
+    if (src.buffer !== out.buffer || src.byteOffset !== out.byteOffset) bits.set(new Uint32Array(src.buffer, src.byteOffset, out.length));
+    return firstNonFiniteBits(bits);
+  }
+  const halves = new Uint16Array(src.buffer, src.byteOffset, out.length);
+  return t.dtype === 'F16' ? widenF16(halves, bits) : widenBf16(halves, bits);
 }
 
 /**
@@ -51,11 +90,8 @@ export function widenInto(raw: Uint8Array, t: StoredTensor, out: Float32Array<Ar
   const elemBytes = widenableBytes(t, file);
   const count = raw.length / elemBytes;
   const src = LITTLE_ENDIAN_HOST && raw.byteOffset % elemBytes === 0 ? raw : copyElements(raw, elemBytes);
-  for (let start = 0; start < count; start += WIDEN_BLOCK) {
-    const n = Math.min(WIDEN_BLOCK, count - start);
-    widenBlock(t, src, out, at, start, n);
-    checkFinite(out, file, t.name, at + start, at + start + n);
-  }
+  const bad = widenChecked(t, src, out.subarray(at, at + count));
+  if (bad >= 0) checkFinite(out, file, t.name, at + bad, at + bad + 1);
 }
 
 /**
@@ -76,10 +112,6 @@ export function storedBytesOf(out: Float32Array, elemBytes: 2 | 4): Uint8Array {
  */
 export function widenInPlace(t: StoredTensor, out: Float32Array<ArrayBuffer>, file: string): void {
   if (!LITTLE_ENDIAN_HOST) throw new Error('widenInPlace needs a little-endian host');
-  const src = storedBytesOf(out, widenableBytes(t, file));
-  for (let start = 0; start < out.length; start += WIDEN_BLOCK) {
-    const n = Math.min(WIDEN_BLOCK, out.length - start);
-    widenBlock(t, src, out, 0, start, n);
-    checkFinite(out, file, t.name, start, start + n);
-  }
+  const bad = widenChecked(t, storedBytesOf(out, widenableBytes(t, file)), out);
+  if (bad >= 0) checkFinite(out, file, t.name, bad, bad + 1);
 }

@@ -83,17 +83,22 @@ export const bf16ToF32 = (h: number): number => f32FromBits(bf16ToF32Bits(h));
 
 let f16Table: Uint32Array | null = null;
 
-/** Widen a run of fp16 values; uses a 64K-entry lookup table built on first use. */
+/** fp32 bit patterns of all 65,536 fp16 bit patterns, built on first use. */
+export function f16ToF32Table(): Uint32Array {
+  if (!f16Table) {
+    f16Table = new Uint32Array(65536);
+    for (let i = 0; i < 65536; i++) f16Table[i] = f16ToF32Bits(i);
+  }
+  return f16Table;
+}
+
+/** Widen a run of fp16 values through f16ToF32Table. */
 /**
  * f16ArrayToF32 and bf16ArrayToF32 run forwards, one element at a time (read src[i], then write
  * out[i]): models/widen.ts relies on that to widen a tensor inside its own buffer.
  */
 export function f16ArrayToF32(src: Uint16Array, out = new Float32Array(src.length)): Float32Array {
-  if (!f16Table) {
-    f16Table = new Uint32Array(65536);
-    for (let i = 0; i < 65536; i++) f16Table[i] = f16ToF32Bits(i);
-  }
-  const table = f16Table;
+  const table = f16ToF32Table();
   const dst = new Uint32Array(out.buffer, out.byteOffset, out.length);
   for (let i = 0; i < src.length; i++) dst[i] = table[src[i]];
   return out;

@@ -6,6 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { storedBytesOf, widenInPlace, widenInto } from '../../../src/engine/models/widen';
 import { ModelFormatError } from '../../../src/engine/models/types';
+import { bf16ToF32Bits, f16ToF32Bits } from '../../../src/engine/onnx/half';
+
+/** fp32 bit pattern of stored element i, one element at a time through the scalar conversions. */
+function referenceBits(raw: Uint8Array, dtype: string, i: number): number {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (dtype === 'F32') return view.getUint32(i * 4, true);
+  const h = view.getUint16(i * 2, true);
+  return dtype === 'F16' ? f16ToF32Bits(h) : bf16ToF32Bits(h);
+}
 
 /** Seeded stored elements of `bytes` each, with every exponent pattern except all-ones (non-finite). */
 function storedElements(count: number, bytes: 2 | 4, dtype: string, seed: number): Uint8Array {
@@ -66,6 +75,30 @@ describe('widenInPlace', () => {
       // One call only: a failed in-place widening leaves the array half widened.
       expect(() => widenInPlace({ name: 'w', dtype }, got, 'f.safetensors')).toThrow(new ModelFormatError('f.safetensors', outOfPlace!.message.slice('f.safetensors: '.length)));
       expect(outOfPlace!.message).toMatch(new RegExp(`tensor "w": element ${at} is NaN`));
+    });
+  }
+
+  for (const { dtype, bytes } of cases) {
+    it(`${dtype}: out of place equals the scalar conversion of every element`, () => {
+      const count = 65_536 + 333;
+      const raw = storedElements(count, bytes, dtype, 11);
+      const out = new Float32Array(count + 5);
+      widenInto(raw, { name: 't', dtype }, out, 5, 'f');
+      const bits = new Uint32Array(out.buffer);
+      for (let i = 0; i < count; i++) {
+        if (bits[5 + i] !== referenceBits(raw, dtype, i)) throw new Error(`element ${i}: ${bits[5 + i]} != ${referenceBits(raw, dtype, i)}`);
+      }
+      expect(bits.subarray(0, 5).every((b) => b === 0)).toBe(true);
+    });
+
+    it(`${dtype}: a negative infinity is refused, in place and out of place`, () => {
+      const raw = storedElements(40, bytes, dtype, 5);
+      if (bytes === 4) new DataView(raw.buffer).setUint32(9 * 4, 0xff800000, true);
+      else new DataView(raw.buffer).setUint16(9 * 2, dtype === 'F16' ? 0xfc00 : 0xff80, true);
+      expect(() => widenInto(raw, { name: 'n', dtype }, new Float32Array(43), 3, 'f')).toThrow(/tensor "n": element 12 is -Infinity/);
+      const got = new Float32Array(40);
+      storedBytesOf(got, bytes).set(raw);
+      expect(() => widenInPlace({ name: 'n', dtype }, got, 'f')).toThrow(/tensor "n": element 9 is -Infinity/);
     });
   }
 
