@@ -6,22 +6,27 @@
 import { ConfigError } from '../util/config-fields';
 import { ModelFormatError } from '../engine/models/types';
 import { Args, UsageError } from './args';
-import * as chat from './commands/chat';
-import * as evaluate from './commands/eval';
-import * as runCommand from './commands/run';
-import * as generate from './commands/generate';
-import * as grad from './commands/grad';
-import * as logits from './commands/logits';
-import * as sft from './commands/sft';
-import * as tasks from './commands/tasks';
-import * as verify from './commands/verify';
 
 interface Command {
   usage: string;
   run(args: Args): Promise<void>;
 }
 
-const commands: Record<string, Command> = { logits, generate, chat, grad, sft, tasks, verify, run: runCommand, eval: evaluate };
+/**
+ * Each command's module, imported only when that command runs (or for the full usage text): a
+ * process pays for loading the modules of one command, not of all of them.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  logits: () => import('./commands/logits'),
+  generate: () => import('./commands/generate'),
+  chat: () => import('./commands/chat'),
+  grad: () => import('./commands/grad'),
+  sft: () => import('./commands/sft'),
+  tasks: () => import('./commands/tasks'),
+  verify: () => import('./commands/verify'),
+  run: () => import('./commands/run'),
+  eval: () => import('./commands/eval'),
+};
 
 /** Flags that take no value, across all commands. */
 const BOOLEAN_FLAGS = ['stop-at-eos', 'no-progress', 'rslora', 'resume', 'partial-credit', 'constant-weights'];
@@ -29,27 +34,29 @@ const BOOLEAN_FLAGS = ['stop-at-eos', 'no-progress', 'rslora', 'resume', 'partia
 /** Errors whose message says it all (bad input, limits): printed without a class name or stack. */
 const PLAIN_ERRORS = new Set(['ModelFormatError', 'InputFileError', 'ConfigError', 'FileArgumentError', 'LineProblemsError', 'MemoryFileError', 'RunFileError', 'ZipError', 'StorageFullError', 'NonFiniteError', 'SourceError']);
 
-const USAGE = `usage: pmd-lab <command> [options]
+async function usage(): Promise<string> {
+  const all = await Promise.all(Object.values(commands).map((load) => load()));
+  return `usage: pmd-lab <command> [options]
 
 commands:
-${Object.values(commands)
-  .map((c) => `  ${c.usage}`)
-  .join('\n')}
+${all.map((c) => `  ${c.usage}`).join('\n')}
 
 <ids>: token ids separated by "," and sequences by ";", e.g. 1,2,3;4,5
 temperature 0 (the default) decodes greedily.`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(USAGE);
+    console.log(await usage());
     return name ? 0 : 2;
   }
-  const cmd = commands[name];
-  if (!cmd) {
-    console.error(`pmd-lab: unknown command "${name}"\n\n${USAGE}`);
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
+    console.error(`pmd-lab: unknown command "${name}"\n\n${await usage()}`);
     return 2;
   }
+  const cmd = await load();
   try {
     await cmd.run(new Args(rest, BOOLEAN_FLAGS));
     return 0;

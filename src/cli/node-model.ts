@@ -3,7 +3,6 @@ import { NodeFolderSource } from '../engine/models/node-source';
 import { openModel } from '../engine/models/open-model';
 import { importPeftAdapter } from '../engine/lora/peft';
 import type { TextTokenizer } from '../engine/models/tokenizer';
-import { loadTokenizerInWorker } from '../engine/models/tokenizer-node';
 import { ModelRunner } from '../engine/runtime/model-runner';
 import { nodeCpuBackend } from '../engine/runtime/node-backend';
 import { ModelFormatError, padTokenIdOf, type LoraAdapter, type ModelConfig, type WeightMap } from '../engine/models/types';
@@ -27,8 +26,10 @@ export async function openNodeCheckpoint(dir: string): Promise<NodeCheckpoint> {
  * pre-tokenizer pattern cannot hang the CLI); `why` says which command needs it when the folder
  * has none. Dispose it when done.
  */
-export function checkpointTokenizer(c: NodeCheckpoint, why: string): Promise<TextTokenizer> {
+export async function checkpointTokenizer(c: NodeCheckpoint, why: string): Promise<TextTokenizer> {
   if (!c.tokenizerJson) throw new ModelFormatError('tokenizer.json', `missing from ${c.dir}: ${why} needs a tokenizer`);
+  // Imported here: the tokenizer brings transformers.js, which commands given token ids never need.
+  const { loadTokenizerInWorker } = await import('../engine/models/tokenizer-node');
   return loadTokenizerInWorker(c.tokenizerJson, c.tokenizerConfig, { vocabSize: c.config.vocabSize });
 }
 
