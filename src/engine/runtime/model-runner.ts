@@ -121,20 +121,13 @@ export class ModelRunner {
     }
     if (input.past instanceof StaticKv) return this.forwardStatic(input, input.past);
     const capacity = input.wantKv && !input.past && this.staticKv ? input.kvCapacity : undefined;
-    if (capacity !== undefined && this.bakesGeneration('decode-static', input.logits, true)) {
-      // One packed session: the prefill too runs through decode-static, with nothing stored yet.
+    if (capacity !== undefined) {
+      // The prefill of a generation runs through decode-static too, with nothing stored yet:
+      // one session for the whole generation (one set of packed weights when they are baked).
       const mask = staticPrefillMask(input.mask, input.batch * input.seq, input.seq, capacity);
       return this.forwardStatic({ ...input, mask }, new StaticKv(this.cfg, input.batch, capacity));
     }
-    const res = await this.forwardTensors({ ...input, past: input.past as KvCache | null | undefined });
-    if (capacity === undefined || !res.kv || res.kv instanceof StaticKv) return res;
-    const kv = new StaticKv(this.cfg, input.batch, capacity);
-    for (let l = 0; l < this.cfg.numLayers; l++) {
-      kv.write(l, (await res.kv.keys[l].getData()) as Float32Array, (await res.kv.values[l].getData()) as Float32Array, res.kv.length);
-    }
-    kv.advance(res.kv.length);
-    ModelRunner.disposeKv(res.kv);
-    return { logits: res.logits, kv };
+    return this.forwardTensors({ ...input, past: input.past as KvCache | null | undefined });
   }
 
   /** A step of the decode-static graph: reads `kv` in place, then writes the new positions into it. */
