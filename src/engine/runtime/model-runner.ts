@@ -10,7 +10,7 @@ import { GraphSessions, type TensorMap } from './graph-session';
 import type { EngineBackend, OrtTensor } from './ort-types';
 import { uploadModelWeights } from './upload';
 import { bakeWeights } from './constant-weights';
-import { StaticKv, staticPrefillMask } from './static-kv';
+import { StaticKv } from './static-kv';
 
 export type { KvCache };
 
@@ -122,21 +122,26 @@ export class ModelRunner {
     if (input.past instanceof StaticKv) return this.forwardStatic(input, input.past);
     const capacity = input.wantKv && !input.past && this.staticKv ? input.kvCapacity : undefined;
     if (capacity !== undefined) {
-      // The prefill of a generation runs through decode-static too, with nothing stored yet:
-      // one session for the whole generation (one set of packed weights when they are baked).
-      const mask = staticPrefillMask(input.mask, input.batch * input.seq, input.seq, capacity);
-      return this.forwardStatic({ ...input, mask }, new StaticKv(this.cfg, input.batch, capacity));
+      // The prefill of a generation runs through decode-static too, against zero stored columns
+      // (so it computes what the prefill graph computes, on the prefill mask as it is): one
+      // session for the whole generation, one set of packed weights when they are baked.
+      return this.forwardStatic(input, new StaticKv(this.cfg, input.batch, capacity), 'none');
     }
     return this.forwardTensors({ ...input, past: input.past as KvCache | null | undefined });
   }
 
-  /** A step of the decode-static graph: reads `kv` in place, then writes the new positions into it. */
-  private async forwardStatic(input: ForwardInput, kv: StaticKv): Promise<ForwardOutput> {
+  /**
+   * A step of the decode-static graph: reads `kv` in place (with `past` 'none', a prefill into an
+   * empty cache, zero stored columns instead), then writes the new positions into it.
+   */
+  private async forwardStatic(input: ForwardInput, kv: StaticKv, past: 'stored' | 'none' = 'stored'): Promise<ForwardOutput> {
     if (input.batch !== kv.batch) throw new Error(`a batch of ${input.batch} rows against a KV cache of ${kv.batch}`);
     if (input.seq > kv.free) throw new Error(`KV cache full: ${kv.length + input.seq} positions, capacity ${kv.capacity}`);
+    if (past === 'none' && kv.length > 0) throw new Error('a prefill without stored columns needs an empty KV cache');
     const useAdapter = (input.useAdapter ?? true) && this.adapter !== null;
     const { session } = await this.session('decode-static', input.logits, useAdapter ? this.adapter!.targets : [], true);
-    const feeds: TensorMap = { ...this.feeds.rows(input, kv.capacity + input.seq), ...Object.fromEntries(this.weights), ...kv.feeds(this.backend.ort.Tensor) };
+    const stored = past === 'none' ? 0 : kv.capacity;
+    const feeds: TensorMap = { ...this.feeds.rows(input, stored + input.seq), ...Object.fromEntries(this.weights), ...kv.feeds(this.backend.ort.Tensor, stored) };
     if (useAdapter) Object.assign(feeds, this.adapter!.feeds);
     const out = await session.run(feeds);
     const logits = (await out.logits.getData()) as Float32Array;

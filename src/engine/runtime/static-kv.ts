@@ -71,14 +71,18 @@ export class StaticKv {
     this.batch = rows.length;
   }
 
-  /** The decode-static graph's past inputs, views of the buffers for the current batch. */
-  feeds(T: OrtModule['Tensor']): TensorMap {
+  /**
+   * The decode-static graph's past inputs, views of the buffers for the current batch; with
+   * `columns` 0 (a prefill into the empty cache), empty tensors with no stored columns.
+   */
+  feeds(T: OrtModule['Tensor'], columns: number = this.capacity): TensorMap {
+    if (columns !== 0 && columns !== this.capacity) throw new Error(`the stored columns are all ${this.capacity} or none, not ${columns}`);
     const { numKvHeads: KV, headDim: hd } = this.cfg;
-    const n = this.batch * KV * hd * this.capacity;
+    const n = this.batch * KV * hd * columns;
     const feeds: TensorMap = {};
     for (let l = 0; l < this.cfg.numLayers; l++) {
-      feeds[staticKeyName(l)] = new T('float32', this.keysT[l].subarray(0, n), [this.batch, KV, hd, this.capacity]);
-      feeds[staticValueName(l)] = new T('float32', this.values[l].subarray(0, n), [this.batch, KV, this.capacity, hd]);
+      feeds[staticKeyName(l)] = new T('float32', this.keysT[l].subarray(0, n), [this.batch, KV, hd, columns]);
+      feeds[staticValueName(l)] = new T('float32', this.values[l].subarray(0, n), [this.batch, KV, columns, hd]);
     }
     return feeds;
   }
@@ -102,16 +106,4 @@ export function staticStepMask(pad: readonly number[], past: number, capacity: n
     }
   }
   return m;
-}
-
-/**
- * A prefill's mask ([rows, seq, seq], batch.ts's stepMask with nothing cached) laid out for
- * decode-static with nothing stored yet: every stored column shut, the mask itself over the new
- * columns. Equals staticStepMask(pad, 0, capacity, seq) for the same padding.
- */
-export function staticPrefillMask(mask: Float32Array, rows: number, seq: number, capacity: number): Float32Array {
-  const T = capacity + seq;
-  const out = new Float32Array(rows * T).fill(MASK_NEG);
-  for (let r = 0; r < rows; r++) out.set(mask.subarray(r * seq, (r + 1) * seq), r * T + capacity);
-  return out;
 }

@@ -10,7 +10,7 @@ import { leftPadBatch, stepMask } from '../../../src/engine/runtime/batch';
 import { generate, type GenerateOptions } from '../../../src/engine/runtime/generate';
 import { ModelRunner } from '../../../src/engine/runtime/model-runner';
 import { nodeCpuBackend } from '../../../src/engine/runtime/node-backend';
-import { StaticKv, staticPrefillMask, staticStepMask } from '../../../src/engine/runtime/static-kv';
+import { StaticKv, staticStepMask } from '../../../src/engine/runtime/static-kv';
 import { randomAdapter, randomIds, randomWeights, tinyConfig } from '../../support/random-model';
 
 const released: ModelRunner[] = [];
@@ -68,13 +68,14 @@ describe('StaticKv buffers', () => {
     expect(feeds['past.1.key_t'].dims).toEqual([2, 2, 3, 4]);
     expect(feeds['past.0.value_cap'].dims).toEqual([2, 2, 4, 3]);
     expect(feeds['past.1.key_t'].data.length).toBe(2 * 2 * 3 * 4);
+    // A prefill into the empty cache is fed no stored columns at all.
+    const none = kv.feeds(T as never, 0) as unknown as Record<string, { data: Float32Array; dims: number[] }>;
+    expect(none['past.0.key_t'].dims).toEqual([2, 2, 3, 0]);
+    expect(none['past.1.value_cap'].dims).toEqual([2, 2, 0, 3]);
+    expect(none['past.1.value_cap'].data.length).toBe(0);
+    expect(() => kv.feeds(T as never, 3)).toThrow(/all 4 or none, not 3/);
     expect(() => kv.keepRows([1, 0])).toThrow(/increasing order/);
     expect(() => kv.keepRows([2])).toThrow(/row 2 is not in a batch of 2/);
-  });
-
-  it("lays a prefill's mask out as staticStepMask does with nothing stored", () => {
-    const pad = [0, 2, 1];
-    expect(Array.from(staticPrefillMask(stepMask(pad, 0, 4), 3 * 4, 4, 9))).toEqual(Array.from(staticStepMask(pad, 0, 9, 4)));
   });
 
   it('masks like stepMask: the stored columns, then the new ones, the unused capacity shut', () => {
@@ -122,6 +123,34 @@ describe('decoding through a StaticKv', () => {
   });
 });
 
+describe('the prefill of a generation through decode-static', () => {
+  it.each(['qwen3', 'olmo2'] as const)('%s: the same logits, bit for bit, as the prefill graph, and its keys and values stored', async (family) => {
+    const dyn = await runner(family, false, true);
+    const stat = await runner(family, true, true);
+    const V = dyn.cfg.vocabSize;
+    const batch = leftPadBatch([randomIds(7, V, 31), randomIds(4, V, 32)], 0);
+    const a = await dyn.r.forward({ ...batch, logits: 'last', wantKv: true });
+    const b = await stat.r.forward({ ...batch, logits: 'last', wantKv: true, kvCapacity: 11 });
+    expect(Array.from(b.logits)).toEqual(Array.from(a.logits));
+    const present = a.kv as { keys: { getData(): Promise<unknown> }[]; values: { getData(): Promise<unknown> }[] };
+    const kv = b.kv as StaticKv;
+    const { numKvHeads: KV, headDim: hd, numLayers } = dyn.cfg;
+    expect(kv.length).toBe(7);
+    for (let l = 0; l < numLayers; l++) {
+      const keys = (await present.keys[l].getData()) as Float32Array; // [B, KV, 7, hd]
+      const values = (await present.values[l].getData()) as Float32Array;
+      for (let bh = 0; bh < 2 * KV; bh++) {
+        for (let t = 0; t < 7; t++) {
+          for (let d = 0; d < hd; d++) {
+            if (kv.keysT[l][(bh * hd + d) * 11 + t] !== keys[(bh * 7 + t) * hd + d]) throw new Error(`layer ${l} key ${bh},${t},${d}`);
+            if (kv.values[l][(bh * 11 + t) * hd + d] !== values[(bh * 7 + t) * hd + d]) throw new Error(`layer ${l} value ${bh},${t},${d}`);
+          }
+        }
+      }
+    }
+  });
+});
+
 describe('generation with the static cache', () => {
   it.each([
     ['qwen3', false, 0, false],
@@ -152,6 +181,8 @@ describe('generation with the static cache', () => {
       const keys = [...(r as unknown as { sessions: { cache: Map<string, unknown> } }).sessions.cache.keys()];
       expect(keys.some((k) => k.startsWith('decode-static|'))).toBe(staticKv);
       expect(keys.some((k) => k.startsWith('decode|'))).toBe(!staticKv);
+      // With the static cache the prefill runs through decode-static too: one session.
+      expect(keys.some((k) => k.startsWith('prefill|'))).toBe(!staticKv);
     }
   });
 });
