@@ -5,16 +5,19 @@
 
 import { ModelFormatError } from './types';
 
-/** Throw, naming the file and tensor, if `data[from..to)` holds a NaN or an infinity. */
-export function checkFinite(data: Float32Array, file: string, tensor: string, from = 0, to = data.length): void {
-  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
-  for (let i = from; i < to; i++) {
-    // All exponent bits set: an infinity or a NaN.
-    if ((bits[i] & 0x7f800000) === 0x7f800000) {
-      throw new ModelFormatError(
-        file,
-        `tensor "${tensor}": element ${i} is ${data[i]}; weights must be finite (a NaN or infinite value makes every output NaN)`,
-      );
-    }
-  }
+/** Index of the first NaN or infinity (all exponent bits set) among fp32 bit patterns, or -1. */
+export function firstNonFiniteBits(bits: Uint32Array): number {
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+  return -1;
+}
+
+/** Throw, naming the file and tensor, if `data` holds a NaN or an infinity. */
+export function checkFinite(data: Float32Array, file: string, tensor: string): void {
+  const bad = firstNonFiniteBits(new Uint32Array(data.buffer, data.byteOffset, data.length));
+  if (bad >= 0) throw nonFiniteWeight(file, tensor, bad, data[bad]);
+}
+
+/** The error for element `index` of a weight tensor holding `value`, a NaN or an infinity. */
+export function nonFiniteWeight(file: string, tensor: string, index: number, value: number): ModelFormatError {
+  return new ModelFormatError(file, `tensor "${tensor}": element ${index} is ${value}; weights must be finite (a NaN or infinite value makes every output NaN)`);
 }

@@ -4,7 +4,7 @@
  * exponent bits are all set, so the check reads the element already loaded for the widening.
  */
 import { f16ToF32Table } from '../onnx/half';
-import { checkFinite } from './finite-weights';
+import { firstNonFiniteBits, nonFiniteWeight } from './finite-weights';
 import { ModelFormatError } from './types';
 
 /** What the widening needs to know of a stored tensor. */
@@ -29,12 +29,6 @@ function copyElements(buf: Uint8Array, elemBytes: number): Uint8Array {
     for (let i = 0; i < dst.length; i += elemBytes) dst.subarray(i, i + elemBytes).reverse();
   }
   return dst;
-}
-
-/** Index of the first NaN or infinity (all exponent bits set) among fp32 bit patterns, or -1. */
-function firstNonFiniteBits(bits: Uint32Array): number {
-  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
-  return -1;
 }
 
 // The half-precision loops run forwards and read src[i] before writing dst[i], so they may widen
@@ -91,7 +85,7 @@ export function widenInto(raw: Uint8Array, t: StoredTensor, out: Float32Array<Ar
   const count = raw.length / elemBytes;
   const src = LITTLE_ENDIAN_HOST && raw.byteOffset % elemBytes === 0 ? raw : copyElements(raw, elemBytes);
   const bad = widenChecked(t, src, out.subarray(at, at + count));
-  if (bad >= 0) checkFinite(out, file, t.name, at + bad, at + bad + 1);
+  if (bad >= 0) throw nonFiniteWeight(file, t.name, at + bad, out[at + bad]);
 }
 
 /**
@@ -113,5 +107,5 @@ export function storedBytesOf(out: Float32Array, elemBytes: 2 | 4): Uint8Array {
 export function widenInPlace(t: StoredTensor, out: Float32Array<ArrayBuffer>, file: string): void {
   if (!LITTLE_ENDIAN_HOST) throw new Error('widenInPlace needs a little-endian host');
   const bad = widenChecked(t, storedBytesOf(out, widenableBytes(t, file)), out);
-  if (bad >= 0) checkFinite(out, file, t.name, bad, bad + 1);
+  if (bad >= 0) throw nonFiniteWeight(file, t.name, bad, out[bad]);
 }

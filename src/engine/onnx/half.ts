@@ -93,10 +93,6 @@ export function f16ToF32Table(): Uint32Array {
 }
 
 /** Widen a run of fp16 values through f16ToF32Table. */
-/**
- * f16ArrayToF32 and bf16ArrayToF32 run forwards, one element at a time (read src[i], then write
- * out[i]): models/widen.ts relies on that to widen a tensor inside its own buffer.
- */
 export function f16ArrayToF32(src: Uint16Array, out = new Float32Array(src.length)): Float32Array {
   const table = f16ToF32Table();
   const dst = new Uint32Array(out.buffer, out.byteOffset, out.length);
